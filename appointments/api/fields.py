@@ -1,0 +1,77 @@
+"""Strict JSON fields: DRF's stock fields coerce ("5" → 5, 5 → "5", "true" → True); the contract
+types every property, so a value of the wrong JSON type is a 400, never silently converted."""
+
+from collections.abc import Mapping
+
+from rest_framework import serializers
+from rest_framework.exceptions import ErrorDetail, ValidationError
+
+
+class StrictCharField(serializers.CharField):
+    default_error_messages = {"invalid": "Must be a string."}
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("trim_whitespace", False)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictChoiceField(serializers.ChoiceField):
+    default_error_messages = {"invalid_choice": "Must be one of: {choices}."}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str) or data not in self.choices:
+            self.fail("invalid_choice", choices=", ".join(map(str, self.choices)))
+        return data
+
+
+class StrictIntegerField(serializers.IntegerField):
+    default_error_messages = {"invalid": "Must be an integer."}
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictFloatField(serializers.FloatField):
+    default_error_messages = {"invalid": "Must be a number."}
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int | float):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictBooleanField(serializers.BooleanField):
+    default_error_messages = {"invalid": "Must be a boolean."}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, bool):
+            self.fail("invalid")
+        return data
+
+
+class StrictSerializer(serializers.Serializer):
+    """A JSON object with ``additionalProperties: false``: unknown properties are violations,
+    reported together with every other violation of the object."""
+
+    default_error_messages = {"invalid": "Must be an object."}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, Mapping):
+            raise ValidationError({"non_field_errors": [ErrorDetail(self.error_messages["invalid"], code="invalid")]})
+        errors = {}
+        try:
+            value = super().to_internal_value(data)
+        except ValidationError as exc:
+            errors = dict(exc.detail)
+        for key in data.keys() - self.fields.keys():
+            errors[key] = [ErrorDetail("Unknown property.", code="unknown_property")]
+        if errors:
+            raise ValidationError(errors)
+        return value

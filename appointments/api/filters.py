@@ -1,0 +1,79 @@
+"""Filters for the appointment list. Array filters take the ``name[]=`` form only."""
+
+import django_filters
+from django import forms
+
+from ..models import Appointment, AppointmentParticipant
+from ..services import parse_id
+
+
+class BracketArrayWidget(forms.Widget):
+    """Reads ``name[]=a&name[]=b`` (and nothing else) from the query string."""
+
+    def value_from_datadict(self, data, files, name):
+        return data.getlist(f"{name}[]")
+
+    def value_omitted_from_data(self, data, files, name):
+        return f"{name}[]" not in data
+
+
+class StringListField(forms.Field):
+    widget = BracketArrayWidget
+
+    def to_python(self, value):
+        return [item for item in value or [] if item]
+
+
+class ArrayFilter(django_filters.Filter):
+    field_class = StringListField
+
+    def __init__(self, *args, ids: bool = False, **kwargs):
+        self.ids = ids
+        super().__init__(*args, **kwargs)
+
+    def clean_values(self, values: list[str]) -> list:
+        # A value that cannot be an id matches nothing, rather than being an error.
+        return [pk for pk in map(parse_id, values) if pk is not None] if self.ids else values
+
+    def filter(self, qs, value):
+        if not value:
+            return qs
+        return qs.filter(**{f"{self.field_name}__in": self.clean_values(value)})
+
+
+class ParticipantFilter(ArrayFilter):
+    """Appointments with any of the given employees (or customers) among their participants."""
+
+    def __init__(self, type_: str):
+        self.type = type_
+        super().__init__(field_name=f"{type_.lower()}_id", ids=True)
+
+    def filter(self, qs, value):
+        if not value:
+            return qs
+        having = AppointmentParticipant.objects.filter(
+            type=self.type, **{f"{self.field_name}__in": self.clean_values(value)}
+        )
+        return qs.filter(pk__in=having.values("appointment_id"))
+
+
+# Filter names carry dashes, so the class is built from a dict rather than a class body.
+AppointmentFilter = type(
+    "AppointmentFilter",
+    (django_filters.FilterSet,),
+    {
+        "id": ArrayFilter(field_name="pk", ids=True),
+        "external-id": ArrayFilter(field_name="external_id"),
+        "status": ArrayFilter(field_name="status"),
+        "meeting-type": ArrayFilter(field_name="meeting_type"),
+        "subject-id": ArrayFilter(field_name="subject_id", ids=True),
+        "office-id": ArrayFilter(field_name="office_id", ids=True),
+        "customer-id": ParticipantFilter(AppointmentParticipant.Type.CUSTOMER),
+        "employee-id": ParticipantFilter(AppointmentParticipant.Type.EMPLOYEE),
+        "listing-id": ArrayFilter(field_name="listing_id", ids=True),
+        "lead-segment-id": ArrayFilter(field_name="lead_segment_id", ids=True),
+        "callback-request-id": ArrayFilter(field_name="callback_request_id", ids=True),
+        "Meta": type("Meta", (), {"model": Appointment, "fields": []}),
+        "__doc__": "The list's array filters, each ``name[]=value`` (repeatable).",
+    },
+)

@@ -1,0 +1,233 @@
+"""The invite request body (parsed strictly, 400 on shape) and the appointment representation."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from rest_framework import serializers
+from rest_framework.exceptions import ErrorDetail, ValidationError
+
+from locations.formatting import formatted_address
+from locations.languages import API_LANGUAGES, LanguagePreference, to_storage
+from locations.models import Location
+
+from ..models import Appointment, AppointmentParticipant
+from ..services import LocationInput, ParticipantInput
+from .fields import (
+    StrictBooleanField,
+    StrictCharField,
+    StrictChoiceField,
+    StrictFloatField,
+    StrictIntegerField,
+    StrictSerializer,
+)
+
+# Bounds the contract leaves open, set by what storage holds (documented in README.md).
+MAX_INT32 = 2_147_483_647
+MAX_TEXT_VALUE = 255
+MAX_POSTAL_CODE = 32
+
+# --- Request -------------------------------------------------------------------------------------
+
+
+class TranslationSerializer(StrictSerializer):
+    language = StrictChoiceField(choices=API_LANGUAGES)
+    value = StrictCharField(min_length=1, max_length=MAX_TEXT_VALUE)
+
+
+class TranslationListSerializer(serializers.ListSerializer):
+    """An array of ``{language, value}`` where each language appears at most once."""
+
+    def to_internal_value(self, data):
+        items = super().to_internal_value(data)
+        seen, errors = set(), []
+        for item in items:
+            duplicate = item["language"] in seen
+            seen.add(item["language"])
+            errors.append(
+                {"language": [ErrorDetail("Each language may appear only once.", code="not_unique")]} if duplicate else {}
+            )
+        if any(errors):
+            raise ValidationError(errors)
+        return items
+
+
+def translations(*, min_length: int = 0, required: bool = False) -> TranslationListSerializer:
+    return TranslationListSerializer(child=TranslationSerializer(), min_length=min_length, required=required)
+
+
+class TranslationsSerializer(StrictSerializer):
+    city = translations(min_length=1, required=True)
+    state = translations()
+    street1 = translations()
+    street2 = translations()
+
+
+class GeolocationSerializer(StrictSerializer):
+    latitude = StrictFloatField(min_value=-90, max_value=90)
+    longitude = StrictFloatField(min_value=-180, max_value=180)
+
+
+class LocationSerializer(StrictSerializer):
+    countryCode = StrictCharField(min_length=2, max_length=2)
+    postalCode = StrictCharField(min_length=1, max_length=MAX_POSTAL_CODE, allow_null=True, required=False)
+    geolocation = GeolocationSerializer(allow_null=True, required=False)
+    translations = TranslationsSerializer()
+
+    def validate_countryCode(self, value):
+        if not (value.isascii() and value.isalpha()):
+            raise ValidationError("Must be an ISO 3166-1 alpha-2 country code.", code="invalid")
+        return value.upper()
+
+
+class ParticipantSerializer(StrictSerializer):
+    role = StrictChoiceField(choices=AppointmentParticipant.Role.values)
+    participantId = StrictCharField(min_length=1)
+    type = StrictChoiceField(choices=AppointmentParticipant.Type.values)
+
+
+def _optional_id() -> StrictCharField:
+    return StrictCharField(min_length=1, allow_null=True, required=False)
+
+
+class InviteRequestSerializer(StrictSerializer):
+    """The body of ``POST …/appointments/_actions/invite``."""
+
+    subjectId = StrictCharField(min_length=1)
+    officeId = StrictCharField(min_length=1)
+    appointmentParticipants = serializers.ListSerializer(child=ParticipantSerializer(), min_length=2)
+    callbackRequestId = _optional_id()
+    location = LocationSerializer(allow_null=True, required=False)
+    listingId = _optional_id()
+    leadSegmentId = _optional_id()
+    meetingType = StrictChoiceField(choices=Appointment.MeetingType.values)
+    externalId = StrictCharField(min_length=1, max_length=255, allow_null=True, required=False)
+    hybrid = StrictBooleanField(allow_null=True, required=False)
+    trailingBufferTime = StrictIntegerField(min_value=0, max_value=MAX_INT32, allow_null=True, required=False)
+    internalNotes = StrictCharField(min_length=1, allow_null=True, required=False)
+    message = StrictCharField(min_length=1, allow_null=True, required=False)
+
+    def invite_kwargs(self) -> dict:
+        """The validated body as keyword arguments for ``invite_create``."""
+        data = self.validated_data
+        location = data.get("location")
+        return {
+            "subject_id": data["subjectId"],
+            "office_id": data["officeId"],
+            "participants": [
+                ParticipantInput(role=p["role"], type=p["type"], participant_id=p["participantId"])
+                for p in data["appointmentParticipants"]
+            ],
+            "meeting_type": data["meetingType"],
+            "location": location_input(location) if location else None,
+            "callback_request_id": data.get("callbackRequestId"),
+            "listing_id": data.get("listingId"),
+            "lead_segment_id": data.get("leadSegmentId"),
+            "external_id": data.get("externalId"),
+            "hybrid": data.get("hybrid"),
+            "trailing_buffer_time": data.get("trailingBufferTime") or 0,
+            "internal_notes": data.get("internalNotes"),
+            "message": data.get("message"),
+        }
+
+
+def location_input(location: dict) -> LocationInput:
+    geolocation = location.get("geolocation") or {}
+    return LocationInput(
+        country_code=location["countryCode"],
+        postal_code=location.get("postalCode"),
+        latitude=geolocation.get("latitude"),
+        longitude=geolocation.get("longitude"),
+        translations={
+            part: {item["language"]: item["value"] for item in items}
+            for part, items in location["translations"].items()
+        },
+    )
+
+
+# --- Representation ------------------------------------------------------------------------------
+
+
+def timestamp(value: datetime | None) -> str | None:
+    """RFC 3339, UTC, millisecond precision, ``Z``."""
+    if value is None:
+        return None
+    value = value.astimezone(timezone.utc)
+    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+
+
+def reference(pk) -> dict | None:
+    return None if pk is None else {"id": str(pk)}
+
+
+def location_representation(location: Location, preference: LanguagePreference, default_language: str) -> dict:
+    values = {
+        part: {language: getattr(location, f"{part}_{to_storage(language)}") for language in API_LANGUAGES}
+        for part in Location.TRANSLATED_FIELDS
+    }
+    negotiated = {part: preference.pick(values[part], default_language) for part in Location.TRANSLATED_FIELDS}
+    return {
+        **{
+            part: None if chosen is None else {"language": chosen[0], "value": chosen[1]}
+            for part, chosen in negotiated.items()
+        },
+        "postalCode": location.postal_code,
+        "countryCode": location.country_code,
+        "formattedAddress": formatted_address(
+            country_code=location.country_code,
+            postal_code=location.postal_code,
+            **{part: chosen and chosen[1] for part, chosen in negotiated.items()},
+        ),
+        "geolocation": {"latitude": location.latitude, "longitude": location.longitude},
+        "timeZone": location.time_zone,
+        "translations": {
+            part: [{"language": language, "value": value} for language, value in values[part].items() if value]
+            for part in Location.TRANSLATED_FIELDS
+        },
+    }
+
+
+def appointment_representation(
+    appointment: Appointment, preference: LanguagePreference, default_language: str = "en"
+) -> dict:
+    """The contract's appointment object. Expects ``location`` selected and ``participants``
+    prefetched, so that rendering costs no query."""
+    return {
+        "id": str(appointment.pk),
+        "externalId": appointment.external_id,
+        "start": timestamp(appointment.start),
+        "end": timestamp(appointment.end),
+        "status": appointment.status,
+        "subject": reference(appointment.subject_id),
+        "office": reference(appointment.office_id),
+        "appointmentParticipants": [
+            {
+                "role": participant.role,
+                "participant": reference(participant.participant_id),
+                "type": participant.type,
+                "videoUrl": participant.video_url,
+                "videoTestUrl": participant.video_test_url,
+            }
+            for participant in appointment.participants.all()
+        ],
+        "answers": [],
+        "callbackRequest": reference(appointment.callback_request_id),
+        "listing": reference(appointment.listing_id),
+        "leadSegment": reference(appointment.lead_segment_id),
+        "meetingType": appointment.meeting_type,
+        "hybrid": appointment.hybrid,
+        "trailingBufferTime": appointment.trailing_buffer_time,
+        "internalNotes": appointment.internal_notes,
+        "messageForCustomer": appointment.message_for_customer,
+        "createdAt": timestamp(appointment.created_at),
+        "createdBy": reference(appointment.created_by_id),
+        "createdByType": appointment.created_by_type,
+        "createdFrom": appointment.created_from,
+        "updatedAt": timestamp(appointment.updated_at),
+        "updatedBy": reference(appointment.updated_by_id),
+        "updatedByType": appointment.updated_by_type,
+        "updatedFrom": appointment.updated_from,
+        "location": None
+        if appointment.location is None
+        else location_representation(appointment.location, preference, default_language),
+    }

@@ -1,0 +1,83 @@
+from django.db.models import Prefetch
+from django_filters.rest_framework import DjangoFilterBackend
+from rest_framework import exceptions, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from participants.permissions import EnterpriseToken
+
+from ..models import Appointment, AppointmentParticipant
+from ..services import Actor, invite_create, parse_id
+from .filters import AppointmentFilter
+from .serializers import InviteRequestSerializer, appointment_representation
+
+DEFAULT_LIMIT = 25
+MAX_LIMIT = 1000
+
+
+class AppointmentNotFound(exceptions.NotFound):
+    api_code = "APPOINTMENT_NOT_FOUND"
+    default_detail = "Appointment not found."
+
+
+class InvalidParameter(exceptions.ValidationError):
+    def __init__(self, name: str, message: str):
+        super().__init__({name: [exceptions.ErrorDetail(message, code="invalid")]})
+
+
+def _integer_parameter(params, name: str, default: int, minimum: int, maximum: int | None = None) -> int:
+    raw = params.get(name)
+    if raw is None:
+        return default
+    if not (raw.isascii() and raw.isdigit()) or int(raw) < minimum or (maximum is not None and int(raw) > maximum):
+        bounds = f"between {minimum} and {maximum}" if maximum is not None else f"at least {minimum}"
+        raise InvalidParameter(name, f"Must be an integer {bounds}.")
+    return int(raw)
+
+
+class AppointmentViewSet(viewsets.GenericViewSet):
+    """Appointments of one enterprise: read them, and invite customers to new ones."""
+
+    permission_classes = [EnterpriseToken]
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = AppointmentFilter
+    enterprise = None  # set by EnterpriseToken
+
+    def get_queryset(self):
+        return (
+            Appointment.objects.filter(enterprise=self.enterprise)
+            .select_related("location")
+            .prefetch_related(Prefetch("participants", queryset=AppointmentParticipant.objects.order_by("id")))
+        )
+
+    def represent(self, appointment: Appointment) -> dict:
+        return appointment_representation(
+            appointment, self.request.language_preference, self.enterprise.default_language
+        )
+
+    def list(self, request, enterprise):
+        offset = _integer_parameter(request.query_params, "offset", 0, 0)
+        limit = _integer_parameter(request.query_params, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
+        appointments = self.filter_queryset(self.get_queryset())
+        return Response(
+            {
+                "data": [self.represent(a) for a in appointments[offset : offset + limit]],
+                "meta": {"offset": offset, "limit": limit, "totalCount": appointments.count()},
+            }
+        )
+
+    def retrieve(self, request, enterprise, pk):
+        appointment = self.get_queryset().filter(pk=parse_id(pk)).first() if parse_id(pk) else None
+        if appointment is None:
+            raise AppointmentNotFound()
+        return Response({"data": self.represent(appointment)})
+
+    @action(detail=False, methods=["post"], url_path="_actions/invite")
+    def invite(self, request, enterprise):
+        body = InviteRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        actor = Actor(
+            type=Appointment.ActorType.API_CLIENT, id=str(request.auth.application_id), channel=Appointment.Channel.API
+        )
+        appointment = invite_create(enterprise=self.enterprise, actor=actor, **body.invite_kwargs())
+        return Response({"data": self.represent(appointment)}, status=status.HTTP_201_CREATED)

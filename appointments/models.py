@@ -1,0 +1,199 @@
+from django.db import models
+from django.db.models import F, Q
+
+from locations.models import Location
+from participants.models import Customer, Employee, TenantOwned
+
+
+class Subject(TenantOwned):
+    """What an appointment is about ("Mortgage advice", "Viewing"). Its name is translated."""
+
+    name = models.CharField(max_length=255)
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [TenantOwned.external_id_constraint("subject_external_id_unique")]
+
+    def __str__(self):
+        return self.name
+
+
+class Office(TenantOwned):
+    """A place where appointments are offered; an office meeting without a location meets here."""
+
+    name = models.CharField(max_length=255)
+    location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [TenantOwned.external_id_constraint("office_external_id_unique")]
+
+    def __str__(self):
+        return self.name
+
+
+class Listing(TenantOwned):
+    """Something on offer that an appointment can be about, e.g. a property for sale."""
+
+    title = models.CharField(max_length=255)
+    location = models.ForeignKey(Location, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+
+    class Meta:
+        ordering = ["title", "id"]
+        constraints = [TenantOwned.external_id_constraint("listing_external_id_unique")]
+
+    def __str__(self):
+        return self.title
+
+
+class LeadSegment(TenantOwned):
+    """A marketing segment; ``code`` is unique within the enterprise."""
+
+    code = models.CharField(max_length=64)
+    name = models.CharField(max_length=255)
+
+    class Meta:
+        ordering = ["code", "id"]
+        constraints = [
+            TenantOwned.external_id_constraint("lead_segment_external_id_unique"),
+            models.UniqueConstraint(fields=["enterprise", "code"], name="lead_segment_code_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.code} – {self.name}"
+
+
+class CallbackRequest(TenantOwned):
+    """A customer's request to be called back."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    phone = models.CharField(max_length=32, blank=True)
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "id"]
+        constraints = [TenantOwned.external_id_constraint("callback_request_external_id_unique")]
+
+    def __str__(self):
+        return f"Callback request {self.pk}"
+
+
+class Appointment(models.Model):
+    class Status(models.TextChoices):
+        OUTGOING_INVITE = "OUTGOING_INVITE"
+        ACCEPTED = "ACCEPTED"
+        CANCELED = "CANCELED"
+        FINISHED = "FINISHED"
+
+    class MeetingType(models.TextChoices):
+        OFFICE = "OFFICE"
+        ON_LOCATION = "ON_LOCATION"
+        PHONE = "PHONE"
+        VIDEO = "VIDEO"
+
+    class ActorType(models.TextChoices):
+        """Who created or last changed an appointment (``createdByType``)."""
+
+        EMPLOYEE = "EMPLOYEE", "An employee, through the back office or an import"
+        API_CLIENT = "API_CLIENT", "An API client, with an OAuth2 client-credentials token"
+        SYSTEM = "SYSTEM", "The service itself, e.g. an import run without an employee"
+
+    class Channel(models.TextChoices):
+        """Through which door it happened (``createdFrom``)."""
+
+        API = "API", "The public API"
+        BACKOFFICE_APP = "BACKOFFICE_APP", "The staff pages or the admin"
+        IMPORT = "IMPORT", "The bulk import command"
+
+    enterprise = models.ForeignKey("participants.Enterprise", on_delete=models.PROTECT, related_name="+")
+    external_id = models.CharField(max_length=255, blank=True, null=True)
+    status = models.CharField(max_length=32, choices=Status.choices, default=Status.OUTGOING_INVITE)
+    # An invite has no time yet: the customer chooses the slot later.
+    start = models.DateTimeField(null=True, blank=True)
+    end = models.DateTimeField(null=True, blank=True)
+    subject = models.ForeignKey(Subject, on_delete=models.PROTECT, related_name="+")
+    office = models.ForeignKey(Office, on_delete=models.PROTECT, related_name="+")
+    callback_request = models.ForeignKey(
+        CallbackRequest, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    listing = models.ForeignKey(Listing, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    lead_segment = models.ForeignKey(LeadSegment, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    meeting_type = models.CharField(max_length=16, choices=MeetingType.choices)
+    location = models.ForeignKey(Location, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    hybrid = models.BooleanField(null=True, blank=True)
+    trailing_buffer_time = models.IntegerField(default=0, help_text="Minutes kept free after the appointment")
+    internal_notes = models.TextField(null=True, blank=True, help_text="Staff only: never shown to the customer")
+    message_for_customer = models.TextField(null=True, blank=True)
+    # Audit: actors are stored by type and id rather than foreign keys so the trail survives the
+    # actor's deletion.
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by_type = models.CharField(max_length=16, choices=ActorType.choices)
+    created_by_id = models.CharField(max_length=64, null=True, blank=True)
+    created_from = models.CharField(max_length=16, choices=Channel.choices)
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by_type = models.CharField(max_length=16, choices=ActorType.choices)
+    updated_by_id = models.CharField(max_length=64, null=True, blank=True)
+    updated_from = models.CharField(max_length=16, choices=Channel.choices)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["enterprise", "external_id"], name="appointment_external_id_idx"),
+            models.Index(fields=["enterprise", "-created_at", "-id"], name="appointment_recent_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(trailing_buffer_time__gte=0), name="appointment_buffer_not_negative"),
+            models.CheckConstraint(
+                condition=Q(start__isnull=True) | Q(end__isnull=True) | Q(end__gte=F("start")),
+                name="appointment_end_after_start",
+            ),
+            models.CheckConstraint(
+                condition=~Q(meeting_type="ON_LOCATION") | Q(location__isnull=False),
+                name="appointment_on_location_has_location",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_meeting_type_display()} appointment {self.pk}"
+
+
+class AppointmentParticipant(models.Model):
+    class Role(models.TextChoices):
+        PRIMARY = "PRIMARY"
+        SECONDARY = "SECONDARY"
+
+    class Type(models.TextChoices):
+        CUSTOMER = "CUSTOMER"
+        EMPLOYEE = "EMPLOYEE"
+
+    appointment = models.ForeignKey(Appointment, on_delete=models.CASCADE, related_name="participants")
+    role = models.CharField(max_length=16, choices=Role.choices)
+    type = models.CharField(max_length=16, choices=Type.choices)
+    employee = models.ForeignKey(Employee, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    video_url = models.URLField(max_length=500, null=True, blank=True)
+    video_test_url = models.URLField(max_length=500, null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            # Exactly the participant that the type names.
+            models.CheckConstraint(
+                condition=(Q(type="EMPLOYEE") & Q(employee__isnull=False) & Q(customer__isnull=True))
+                | (Q(type="CUSTOMER") & Q(customer__isnull=False) & Q(employee__isnull=True)),
+                name="participant_matches_type",
+            ),
+            models.UniqueConstraint(
+                fields=["appointment", "employee"], condition=Q(employee__isnull=False), name="participant_employee_once"
+            ),
+            models.UniqueConstraint(
+                fields=["appointment", "customer"], condition=Q(customer__isnull=False), name="participant_customer_once"
+            ),
+        ]
+
+    @property
+    def participant_id(self) -> int:
+        return self.employee_id if self.type == self.Type.EMPLOYEE else self.customer_id
+
+    def __str__(self):
+        return f"{self.role} {self.type} {self.participant_id}"

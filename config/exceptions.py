@@ -1,0 +1,158 @@
+"""The API's one error envelope, ``{"errors": [...]}``, for every non-2xx status.
+
+DRF exceptions, business errors (``DomainError``) and unexpected exceptions all end up here; no
+stack trace or framework detail ever reaches a client.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, JsonResponse
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import set_rollback
+
+from .errors import DomainError
+
+logger = logging.getLogger("config.api")
+
+# The envelope's "type" by HTTP status.
+ERROR_TYPES = {
+    400: "VALIDATION",
+    401: "AUTHENTICATION",
+    403: "AUTHORIZATION",
+    404: "NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED",
+    406: "NOT_ACCEPTABLE",
+    409: "CONFLICT",
+    413: "PAYLOAD_TOO_LARGE",
+    415: "UNSUPPORTED_MEDIA_TYPE",
+    422: "BUSINESS_VALIDATION",
+    429: "RATE_LIMIT",
+    500: "INTERNAL",
+    503: "SERVICE_UNAVAILABLE",
+}
+
+# DRF's validation codes, renamed for the API (documented in README.md).
+VALIDATION_CODES = {
+    "required": "REQUIRED",
+    "null": "NOT_NULLABLE",
+    "blank": "TOO_SHORT",
+    "empty": "TOO_SHORT",
+    "min_length": "TOO_SHORT",
+    "max_length": "TOO_LONG",
+    "min_value": "TOO_SMALL",
+    "max_value": "TOO_LARGE",
+    "invalid_choice": "INVALID_ENUM",
+    "invalid": "INVALID_TYPE",
+    "not_a_list": "INVALID_TYPE",
+    "not_a_dict": "INVALID_TYPE",
+    "max_string_length": "TOO_LARGE",
+    "unknown_property": "UNKNOWN_PROPERTY",
+    "not_unique": "NOT_UNIQUE",
+}
+
+# Codes for DRF's own exceptions.
+EXCEPTION_CODES = {
+    exceptions.ParseError: "MALFORMED_JSON",
+    exceptions.NotAuthenticated: "UNAUTHENTICATED",
+    exceptions.AuthenticationFailed: "UNAUTHENTICATED",
+    exceptions.PermissionDenied: "FORBIDDEN",
+    exceptions.NotFound: "NOT_FOUND",
+    exceptions.MethodNotAllowed: "METHOD_NOT_ALLOWED",
+    exceptions.NotAcceptable: "NOT_ACCEPTABLE",
+    exceptions.UnsupportedMediaType: "UNSUPPORTED_MEDIA_TYPE",
+    exceptions.Throttled: "TOO_MANY_REQUESTS",
+}
+
+
+def error_entry(*, status_code: int, code: str, message: str, arguments: dict[str, Any] | None = None, type: str | None = None) -> dict:
+    return {
+        "message": str(message),
+        "code": code,
+        "type": type or ERROR_TYPES.get(status_code, "ERROR"),
+        "statusCode": str(status_code),
+        "arguments": arguments or {},
+    }
+
+
+def error_json_response(status_code: int, code: str, message: str, **arguments) -> JsonResponse:
+    """The envelope outside DRF (middleware, Django's 404/500 handlers)."""
+    entry = error_entry(status_code=status_code, code=code, message=message, arguments=arguments)
+    return JsonResponse({"errors": [entry]}, status=status_code)
+
+
+def json_pointer(parts: tuple) -> str:
+    return "".join("/" + str(part).replace("~", "~0").replace("/", "~1") for part in parts)
+
+
+def validation_violations(detail, path: tuple = ()) -> Iterator[tuple[str, exceptions.ErrorDetail]]:
+    """Walk DRF's nested validation errors, yielding ``(json_pointer, error)`` per violation."""
+    if isinstance(detail, dict):
+        for key, value in detail.items():
+            yield from validation_violations(value, path if key == "non_field_errors" else (*path, key))
+    elif isinstance(detail, list):
+        if all(isinstance(item, str) for item in detail):
+            for item in detail:
+                yield json_pointer(path), item
+        else:
+            # A list serializer's errors: one entry per item, empty for valid items.
+            for index, item in enumerate(detail):
+                yield from validation_violations(item, (*path, index))
+    else:
+        yield json_pointer(path), detail
+
+
+def domain_error_entry(error: DomainError) -> dict:
+    return error_entry(
+        status_code=error.status, code=error.code, message=error.message, arguments=error.arguments, type=error.type
+    )
+
+
+def api_exception_handler(exc: Exception, context: dict) -> Response:
+    set_rollback()
+    headers = {}
+    if isinstance(exc, DomainError):
+        if getattr(exc, "retry_after", None):
+            headers["Retry-After"] = str(exc.retry_after)
+        return Response({"errors": [domain_error_entry(exc)]}, status=exc.status, headers=headers)
+
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
+
+    if isinstance(exc, exceptions.ValidationError):
+        entries = [
+            error_entry(
+                status_code=400,
+                code=VALIDATION_CODES.get(getattr(error, "code", None), "INVALID"),
+                message=error,
+                arguments={"pointer": pointer},
+            )
+            for pointer, error in validation_violations(exc.detail)
+        ]
+        return Response({"errors": entries}, status=status.HTTP_400_BAD_REQUEST)
+
+    if isinstance(exc, exceptions.APIException):
+        if getattr(exc, "auth_header", None):
+            headers["WWW-Authenticate"] = exc.auth_header
+        if getattr(exc, "wait", None):
+            headers["Retry-After"] = str(int(exc.wait))
+        code = next(
+            (value for cls, value in EXCEPTION_CODES.items() if isinstance(exc, cls)),
+            str(exc.default_code).upper(),
+        )
+        detail = exc.detail if isinstance(exc.detail, str) else exc.default_detail
+        entry = error_entry(status_code=exc.status_code, code=getattr(exc, "api_code", code), message=detail)
+        return Response({"errors": [entry]}, status=exc.status_code, headers=headers)
+
+    # Anything else is our bug: log it with the request's correlation id, tell the client nothing more.
+    view = context.get("view")
+    logger.exception("Unhandled error in %s", type(view).__name__ if view else "API")
+    entry = error_entry(status_code=500, code="INTERNAL_ERROR", message="An unexpected error occurred")
+    return Response({"errors": [entry]}, status=status.HTTP_500_INTERNAL_SERVER_ERROR)

@@ -1,0 +1,16 @@
+from django.contrib import admin
+from django.urls import include, path, re_path
+from oauth2_provider import views as oauth2_views
+
+from .views import api_not_found
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    # Only the token endpoint: API clients use the client-credentials grant.
+    path("o/token/", oauth2_views.TokenView.as_view(), name="oauth2_token"),
+    path("api/", include("appointments.api.urls")),
+    re_path(r"^api/", api_not_found),
+]
+
+handler404 = "config.views.not_found"
+handler500 = "config.views.server_error"

@@ -1,0 +1,36 @@
+from django.db import models
+from django.db.models import Q
+
+
+class Location(models.Model):
+    """A postal address with its coordinates and IANA time zone.
+
+    ``city``, ``state``, ``street1`` and ``street2`` are translated (see translation.py): one column
+    per language, e.g. ``city_en``, ``city_nb``.
+    """
+
+    country_code = models.CharField(max_length=2, help_text="ISO 3166-1 alpha-2, upper case")
+    postal_code = models.CharField(max_length=32, blank=True, null=True)
+    city = models.CharField(max_length=255, blank=True, null=True)
+    state = models.CharField(max_length=255, blank=True, null=True)
+    street1 = models.CharField(max_length=255, blank=True, null=True)
+    street2 = models.CharField(max_length=255, blank=True, null=True)
+    latitude = models.FloatField()
+    longitude = models.FloatField()
+    time_zone = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    TRANSLATED_FIELDS = ("city", "state", "street1", "street2")
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(latitude__gte=-90) & Q(latitude__lte=90), name="location_latitude_range"),
+            models.CheckConstraint(
+                condition=Q(longitude__gte=-180) & Q(longitude__lte=180), name="location_longitude_range"
+            ),
+            models.CheckConstraint(condition=Q(country_code__regex=r"^[A-Z]{2}$"), name="location_country_code_format"),
+        ]
+
+    def __str__(self):
+        return f"{self.city or '?'} ({self.country_code})"

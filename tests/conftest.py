@@ -1,0 +1,37 @@
+import pytest
+
+from tests.geocoder_server import FakeNominatim
+from tests.support import Tenant
+
+
+@pytest.fixture(scope="session")
+def nominatim_server():
+    server = FakeNominatim().start()
+    yield server
+    server.shutdown()
+
+
+@pytest.fixture
+def nominatim(nominatim_server, settings):
+    """Point the geocoder at the local Nominatim-speaking server."""
+    nominatim_server.reset()
+    settings.GEOCODER = "nominatim"
+    settings.GEOCODER_DOMAIN = nominatim_server.domain
+    settings.GEOCODER_SCHEME = "http"
+    settings.GEOCODER_TIMEOUT = 1
+    return nominatim_server
+
+
+@pytest.fixture
+def acme(db):
+    return Tenant("acme")
+
+
+@pytest.fixture
+def globex(db):
+    return Tenant("globex")
+
+
+@pytest.fixture
+def api(acme):
+    return acme.api()
