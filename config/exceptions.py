@@ -14,6 +14,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.views import set_rollback
 
 from .errors import DomainError
@@ -93,16 +94,12 @@ def json_pointer(parts: tuple) -> str:
 def validation_violations(detail, path: tuple = ()) -> Iterator[tuple[str, exceptions.ErrorDetail]]:
     """Walk DRF's nested validation errors, yielding ``(json_pointer, error)`` per violation."""
     if isinstance(detail, dict):
+        # Object properties, or array items keyed by index; "non_field_errors" concern the value itself.
         for key, value in detail.items():
-            yield from validation_violations(value, path if key == "non_field_errors" else (*path, key))
+            yield from validation_violations(value, path if key == api_settings.NON_FIELD_ERRORS_KEY else (*path, key))
     elif isinstance(detail, list):
-        if all(isinstance(item, str) for item in detail):
-            for item in detail:
-                yield json_pointer(path), item
-        else:
-            # A list serializer's errors: one entry per item, empty for valid items.
-            for index, item in enumerate(detail):
-                yield from validation_violations(item, (*path, index))
+        for item in detail:
+            yield from validation_violations(item, path)
     else:
         yield json_pointer(path), detail
 

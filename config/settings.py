@@ -114,6 +114,8 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "EXCEPTION_HANDLER": "config.exceptions.api_exception_handler",
     "UNAUTHENTICATED_USER": None,
+    # Errors of array items keyed by index (the only format from DRF 3.20 on).
+    "LIST_SERIALIZER_ERRORS_AS_DICT": True,
 }
 
 SCOPE_READ_WRITE = "engage:appointments:readWrite"

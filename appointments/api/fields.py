@@ -5,6 +5,9 @@ from collections.abc import Mapping
 
 from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail, ValidationError
+from rest_framework.settings import api_settings
+
+NON_FIELD_ERRORS_KEY = api_settings.NON_FIELD_ERRORS_KEY
 
 
 class StrictCharField(serializers.CharField):
@@ -64,7 +67,7 @@ class StrictSerializer(serializers.Serializer):
 
     def to_internal_value(self, data):
         if not isinstance(data, Mapping):
-            raise ValidationError({"non_field_errors": [ErrorDetail(self.error_messages["invalid"], code="invalid")]})
+            raise ValidationError({NON_FIELD_ERRORS_KEY: [ErrorDetail(self.error_messages["invalid"], code="invalid")]})
         errors = {}
         try:
             value = super().to_internal_value(data)
@@ -75,3 +78,26 @@ class StrictSerializer(serializers.Serializer):
         if errors:
             raise ValidationError(errors)
         return value
+
+
+class StrictListSerializer(serializers.ListSerializer):
+    """A JSON array whose items are validated even when the array is too short, so that every
+    violation is reported at once (DRF stops at the length check). Item errors are keyed by index
+    (``LIST_SERIALIZER_ERRORS_AS_DICT``)."""
+
+    def to_internal_value(self, data):
+        minimum, self.min_length = self.min_length, None
+        try:
+            items, errors = super().to_internal_value(data), {}
+        except ValidationError as exc:
+            if NON_FIELD_ERRORS_KEY in exc.detail:  # not an array at all
+                raise
+            items, errors = None, dict(exc.detail)
+        finally:
+            self.min_length = minimum
+        if minimum is not None and len(data) < minimum:
+            message = self.error_messages["min_length"].format(min_length=minimum)
+            errors = {NON_FIELD_ERRORS_KEY: [ErrorDetail(message, code="min_length")], **errors}
+        if errors:
+            raise ValidationError(errors)
+        return items

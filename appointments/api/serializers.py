@@ -19,6 +19,7 @@ from .fields import (
     StrictChoiceField,
     StrictFloatField,
     StrictIntegerField,
+    StrictListSerializer,
     StrictSerializer,
 )
 
@@ -35,19 +36,17 @@ class TranslationSerializer(StrictSerializer):
     value = StrictCharField(min_length=1, max_length=MAX_TEXT_VALUE)
 
 
-class TranslationListSerializer(serializers.ListSerializer):
+class TranslationListSerializer(StrictListSerializer):
     """An array of ``{language, value}`` where each language appears at most once."""
 
     def to_internal_value(self, data):
         items = super().to_internal_value(data)
-        seen, errors = set(), []
-        for item in items:
-            duplicate = item["language"] in seen
+        seen, errors = set(), {}
+        for index, item in enumerate(items):
+            if item["language"] in seen:
+                errors[index] = {"language": [ErrorDetail("Each language may appear only once.", code="not_unique")]}
             seen.add(item["language"])
-            errors.append(
-                {"language": [ErrorDetail("Each language may appear only once.", code="not_unique")]} if duplicate else {}
-            )
-        if any(errors):
+        if errors:
             raise ValidationError(errors)
         return items
 
@@ -95,7 +94,7 @@ class InviteRequestSerializer(StrictSerializer):
 
     subjectId = StrictCharField(min_length=1)
     officeId = StrictCharField(min_length=1)
-    appointmentParticipants = serializers.ListSerializer(child=ParticipantSerializer(), min_length=2)
+    appointmentParticipants = StrictListSerializer(child=ParticipantSerializer(), min_length=2)
     callbackRequestId = _optional_id()
     location = LocationSerializer(allow_null=True, required=False)
     listingId = _optional_id()
