@@ -3,31 +3,17 @@ language preference for translated properties."""
 
 from __future__ import annotations
 
-import logging
 import re
 import uuid
-from contextvars import ContextVar
 
 from locations.languages import parse_accept_language
 
 from .exceptions import error_json_response
+from .log import correlation_id as _correlation_id
 
 HEADER = "X-Correlation-Id"
 # 1..36 visible ASCII characters: long enough for a UUID, and safe to write into logs.
 _VALID_CORRELATION_ID = re.compile(r"^[\x21-\x7e]{1,36}$")
-_correlation_id: ContextVar[str] = ContextVar("correlation_id", default="-")
-
-
-def current_correlation_id() -> str:
-    return _correlation_id.get()
-
-
-class CorrelationIdLogFilter(logging.Filter):
-    """Adds ``correlation_id`` to every log record (``-`` outside a request)."""
-
-    def filter(self, record):
-        record.correlation_id = _correlation_id.get()
-        return True
 
 
 class CorrelationIdMiddleware:

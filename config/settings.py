@@ -153,7 +153,10 @@ LOG_LEVEL = env("LOG_LEVEL", default="INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"correlation_id": {"()": "config.middleware.CorrelationIdLogFilter"}},
+    "filters": {
+        "correlation_id": {"()": "config.log.CorrelationIdFilter"},
+        "skip_logged_api_responses": {"()": "config.log.SkipLoggedApiResponses"},
+    },
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s [%(correlation_id)s] %(name)s: %(message)s"},
     },
@@ -162,7 +165,6 @@ LOGGING = {
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
-        # The API logs unexpected errors itself, with the correlation id; don't log them twice.
-        "django.request": {"level": "ERROR", "handlers": ["console"], "propagate": False},
+        "django.request": {"filters": ["skip_logged_api_responses"]},
     },
 }

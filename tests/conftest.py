@@ -4,6 +4,12 @@ from tests.geocoder_server import FakeNominatim
 from tests.support import Tenant
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """API client secrets and passwords are hashed on save; PBKDF2 would dominate the suite."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture(scope="session")
 def nominatim_server():
     server = FakeNominatim().start()

@@ -41,6 +41,7 @@ class AppointmentViewSet(viewsets.GenericViewSet):
     permission_classes = [EnterpriseToken]
     filter_backends = [DjangoFilterBackend]
     filterset_class = AppointmentFilter
+    lookup_value_regex = "[^/]+"  # any id reaches the view, which answers APPOINTMENT_NOT_FOUND
     enterprise = None  # set by EnterpriseToken
 
     def get_queryset(self):

@@ -1,0 +1,287 @@
+"""Business rules → 422 in the contract's order; geocoder outage → 503; nothing half-written;
+a constant number of queries whatever the number of participants."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from appointments.models import Appointment, AppointmentParticipant
+from appointments.services import Actor, ParticipantInput, invite_create
+from locations.models import Location
+from tests.factories import CustomerFactory, EmployeeFactory
+from tests.support import post_invite
+
+ON_LOCATION = {
+    "countryCode": "BE",
+    "postalCode": "9000",
+    "translations": {"city": [{"language": "nl", "value": "Gent"}], "street1": [{"language": "nl", "value": "Veldstraat 1"}]},
+}
+
+
+def business_error(response, status=422):
+    assert response.status_code == status, response.content
+    (entry,) = response.json()["errors"]
+    assert entry["statusCode"] == str(status)
+    assert entry["type"] == ("BUSINESS_VALIDATION" if status == 422 else "SERVICE_UNAVAILABLE")
+    return entry
+
+
+def nothing_written():
+    return not (Appointment.objects.exists() or AppointmentParticipant.objects.exists()) and Location.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    "override, code, property",
+    [
+        ({"subjectId": "999999"}, "SUBJECT_NOT_FOUND", "subjectId"),
+        ({"subjectId": "abc"}, "SUBJECT_NOT_FOUND", "subjectId"),
+        ({"officeId": "999999"}, "OFFICE_NOT_FOUND", "officeId"),
+        ({"listingId": "999999"}, "LISTING_NOT_FOUND", "listingId"),
+        ({"leadSegmentId": "999999"}, "LEAD_SEGMENT_NOT_FOUND", "leadSegmentId"),
+        ({"callbackRequestId": "99999999999999999999999"}, "CALLBACK_REQUEST_NOT_FOUND", "callbackRequestId"),
+    ],
+)
+def test_unknown_reference(acme, api, override, code, property):
+    entry = business_error(post_invite(api, acme.invite_body(**override)))
+    assert entry["code"] == code
+    assert entry["arguments"] == {"property": property, "id": override[property]}
+    assert nothing_written()
+
+
+@pytest.mark.parametrize("type_", ["EMPLOYEE", "CUSTOMER"])
+def test_unknown_participant(acme, api, type_):
+    body = acme.invite_body()
+    body["appointmentParticipants"][1] = {"role": "SECONDARY", "participantId": "424242", "type": type_}
+    entry = business_error(post_invite(api, body))
+    assert entry["code"] == "PARTICIPANT_NOT_FOUND"
+    assert entry["arguments"] == {"property": "appointmentParticipants/1/participantId", "id": "424242"}
+
+
+@pytest.mark.parametrize(
+    "attribute, property, code",
+    [
+        ("subject", "subjectId", "SUBJECT_NOT_FOUND"),
+        ("office", "officeId", "OFFICE_NOT_FOUND"),
+        ("listing", "listingId", "LISTING_NOT_FOUND"),
+        ("lead_segment", "leadSegmentId", "LEAD_SEGMENT_NOT_FOUND"),
+        ("callback_request", "callbackRequestId", "CALLBACK_REQUEST_NOT_FOUND"),
+    ],
+)
+def test_another_enterprises_resource_is_not_found(acme, globex, api, attribute, property, code):
+    body = acme.invite_body(**{property: str(getattr(globex, attribute).pk)})
+    assert business_error(post_invite(api, body))["code"] == code
+    assert nothing_written() or Location.objects.count() == 2  # globex's office location exists too
+
+
+def test_another_enterprises_participant_is_not_found(acme, globex, api):
+    body = acme.invite_body()
+    body["appointmentParticipants"][1]["participantId"] = str(globex.customers[0].pk)
+    assert business_error(post_invite(api, body))["code"] == "PARTICIPANT_NOT_FOUND"
+    assert not Appointment.objects.exists()
+
+
+@pytest.mark.parametrize("location", [None, "absent"])
+def test_on_location_meeting_needs_a_location(acme, api, location):
+    body = acme.invite_body(meetingType="ON_LOCATION", location=location)
+    if location == "absent":
+        del body["location"]
+    entry = business_error(post_invite(api, body))
+    assert entry["code"] == "APPOINTMENT_LOCATION_REQUIRED"
+    assert nothing_written()
+
+
+@pytest.mark.parametrize("meeting_type", ["OFFICE", "PHONE", "VIDEO"])
+def test_other_meeting_types_need_no_location(acme, api, meeting_type):
+    assert post_invite(api, acme.invite_body(meetingType=meeting_type)).status_code == 201
+
+
+def test_participants_must_be_unique(acme, api):
+    body = acme.invite_body()
+    body["appointmentParticipants"].append({"role": "SECONDARY", **{k: body["appointmentParticipants"][1][k] for k in ("participantId", "type")}})
+    entry = business_error(post_invite(api, body))
+    assert entry["code"] == "APPOINTMENT_PARTICIPANTS_NOT_UNIQUE"
+    assert entry["message"] == "Participants need to be unique"
+    assert nothing_written()
+
+
+def test_the_same_participant_spelled_differently_is_not_unique(acme, api):
+    body = acme.invite_body()
+    customer = body["appointmentParticipants"][1]
+    body["appointmentParticipants"].append({**customer, "participantId": "0" + customer["participantId"]})
+    assert business_error(post_invite(api, body))["code"] == "APPOINTMENT_PARTICIPANTS_NOT_UNIQUE"
+
+
+def test_same_id_as_employee_and_customer_is_unique(acme, api):
+    employee, customer = EmployeeFactory(enterprise=acme.enterprise), CustomerFactory(enterprise=acme.enterprise)
+    CustomerFactory(enterprise=acme.enterprise)
+    body = acme.invite_body()
+    body["appointmentParticipants"] = [
+        {"role": "PRIMARY", "participantId": str(employee.pk), "type": "EMPLOYEE"},
+        {"role": "PRIMARY", "participantId": str(customer.pk), "type": "CUSTOMER"},
+    ]
+    assert post_invite(api, body).status_code == 201
+
+
+def test_address_that_cannot_be_geocoded(acme, api, nominatim):
+    nominatim.results = []
+    entry = business_error(post_invite(api, acme.invite_body(meetingType="ON_LOCATION", location=ON_LOCATION)))
+    assert entry["code"] == "LOCATION_GEOCODING_FAILED"
+    assert nominatim.requests[0]["city"] == "Gent" and nominatim.requests[0]["countrycodes"] == "be"
+    assert nothing_written()
+
+
+def test_address_is_geocoded_when_it_has_no_coordinates(acme, api, nominatim):
+    nominatim.answer(51.0500, 3.7300)
+    response = post_invite(api, acme.invite_body(meetingType="ON_LOCATION", location=ON_LOCATION))
+    assert response.status_code == 201
+    location = response.json()["data"]["location"]
+    assert location["geolocation"] == {"latitude": 51.05, "longitude": 3.73}
+    assert location["timeZone"] == "Europe/Brussels"
+
+
+def test_given_coordinates_are_kept_and_not_geocoded(acme, api, nominatim):
+    location = {**ON_LOCATION, "geolocation": {"latitude": 48.8566, "longitude": 2.3522}}
+    response = post_invite(api, acme.invite_body(meetingType="ON_LOCATION", location=location))
+    assert response.json()["data"]["location"]["geolocation"] == {"latitude": 48.8566, "longitude": 2.3522}
+    assert response.json()["data"]["location"]["timeZone"] == "Europe/Paris"
+    assert nominatim.requests == []
+
+
+def test_open_sea_has_no_time_zone(acme, api):
+    location = {**ON_LOCATION, "geolocation": {"latitude": 40.0, "longitude": -30.0}}
+    entry = business_error(post_invite(api, acme.invite_body(meetingType="ON_LOCATION", location=location)))
+    assert entry["code"] == "LOCATION_TIME_ZONE_RESOLUTION_FAILED"
+    assert nothing_written()
+
+
+@pytest.mark.parametrize("failure", ["status", "timeout"])
+def test_geocoder_outage_is_a_503_with_retry_after(acme, api, nominatim, settings, failure):
+    if failure == "status":
+        nominatim.status = 503
+    else:
+        settings.GEOCODER_TIMEOUT = 0.2
+        nominatim.delay = 0.5
+        nominatim.answer(51.05, 3.72)
+    response = post_invite(api, acme.invite_body(meetingType="ON_LOCATION", location=ON_LOCATION))
+    entry = business_error(response, status=503)
+    assert entry["code"] == "GEOCODING_UNAVAILABLE"
+    assert int(response["Retry-After"]) > 0
+    assert nothing_written()
+
+
+def test_rules_are_checked_in_the_contracts_order(acme, api):
+    body = acme.invite_body(subjectId="0", officeId="0", meetingType="ON_LOCATION", listingId="0")
+    body["appointmentParticipants"].append(body["appointmentParticipants"][0])
+    order = []
+    for fix in [
+        lambda b: b.update(subjectId=str(acme.subject.pk)),
+        lambda b: b.update(officeId=str(acme.office.pk)),
+        lambda b: b.update(listingId=str(acme.listing.pk)),
+        lambda b: b.update(location={**ON_LOCATION, "geolocation": {"latitude": 40.0, "longitude": -30.0}}),
+        lambda b: b["appointmentParticipants"].pop(),
+    ]:
+        order.append(business_error(post_invite(api, body))["code"])
+        fix(body)
+    order.append(business_error(post_invite(api, body))["code"])
+    assert order == [
+        "SUBJECT_NOT_FOUND",
+        "OFFICE_NOT_FOUND",
+        "LISTING_NOT_FOUND",
+        "APPOINTMENT_LOCATION_REQUIRED",
+        "APPOINTMENT_PARTICIPANTS_NOT_UNIQUE",
+        "LOCATION_TIME_ZONE_RESOLUTION_FAILED",
+    ]
+
+
+def test_office_meeting_without_location_meets_at_the_office(acme, api):
+    data = post_invite(api, acme.invite_body(meetingType="OFFICE")).json()["data"]
+    assert data["location"]["geolocation"] == {"latitude": acme.office.location.latitude, "longitude": acme.office.location.longitude}
+    assert Appointment.objects.get().location_id == acme.office.location_id
+
+
+@pytest.mark.parametrize("meeting_type", ["PHONE", "VIDEO"])
+def test_remote_meeting_without_location_has_none(acme, api, meeting_type):
+    assert post_invite(api, acme.invite_body(meetingType=meeting_type)).json()["data"]["location"] is None
+
+
+def test_video_meetings_get_a_link_per_participant(acme, api, settings):
+    settings.VIDEO_BASE_URL = "https://meet.example.org/rooms/"
+    participants = post_invite(api, acme.invite_body(meetingType="VIDEO")).json()["data"]["appointmentParticipants"]
+    urls = [p["videoUrl"] for p in participants]
+    assert all(url.startswith("https://meet.example.org/rooms/") for url in urls)
+    assert len(set(urls)) == len(urls) == 2
+    assert all(p["videoTestUrl"].startswith("https://meet.example.org/rooms/") for p in participants)
+
+
+def test_non_video_meetings_have_no_links(acme, api):
+    participants = post_invite(api, acme.invite_body(meetingType="PHONE")).json()["data"]["appointmentParticipants"]
+    assert {(p["videoUrl"], p["videoTestUrl"]) for p in participants} == {(None, None)}
+
+
+def test_created_by_records_the_api_client_and_channel(acme, api):
+    data = post_invite(api, acme.invite_body()).json()["data"]
+    appointment = Appointment.objects.get()
+    assert (data["createdByType"], data["createdFrom"]) == ("API_CLIENT", "API")
+    assert data["createdBy"] == {"id": appointment.created_by_id} and appointment.created_by_id
+    assert data["updatedBy"] == data["createdBy"]
+
+
+def test_trailing_buffer_time_null_means_zero(acme, api):
+    assert post_invite(api, acme.invite_body(trailingBufferTime=None)).json()["data"]["trailingBufferTime"] == 0
+
+
+def test_a_failed_write_leaves_nothing_behind(acme, api, monkeypatch):
+    """If the last write of the invite fails, the location and appointment written before it are
+    rolled back."""
+
+    def failing_bulk_create(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(AppointmentParticipant.objects, "bulk_create", failing_bulk_create)
+    location = {**ON_LOCATION, "geolocation": {"latitude": 51.05, "longitude": 3.72}}
+    response = post_invite(api, acme.invite_body(meetingType="ON_LOCATION", location=location))
+    assert response.status_code == 500
+    assert nothing_written()
+
+
+# --- Query count -----------------------------------------------------------------------------
+
+
+def invite_with(acme, count: int, **kwargs):
+    employees = EmployeeFactory.create_batch(count // 2, enterprise=acme.enterprise)
+    customers = CustomerFactory.create_batch(count - count // 2, enterprise=acme.enterprise)
+    participants = [ParticipantInput("PRIMARY", "EMPLOYEE", str(e.pk)) for e in employees] + [
+        ParticipantInput("SECONDARY", "CUSTOMER", str(c.pk)) for c in customers
+    ]
+    actor = Actor(type="EMPLOYEE", id="1", channel="BACKOFFICE_APP")
+    with CaptureQueriesContext(connection) as queries:
+        invite_create(
+            enterprise=acme.enterprise, actor=actor, subject_id=str(acme.subject.pk), office_id=str(acme.office.pk),
+            participants=participants, meeting_type="VIDEO", **kwargs,
+        )
+    return len(queries)
+
+
+def test_service_query_count_does_not_grow_with_participants(acme):
+    assert invite_with(acme, 2) == invite_with(acme, 10) == invite_with(acme, 40)
+
+
+def test_api_query_count_does_not_grow_with_participants(acme, api):
+    counts = []
+    for size in (2, 10):
+        employees = EmployeeFactory.create_batch(size // 2, enterprise=acme.enterprise)
+        customers = CustomerFactory.create_batch(size // 2, enterprise=acme.enterprise)
+        body = acme.invite_body(
+            listingId=str(acme.listing.pk), leadSegmentId=str(acme.lead_segment.pk),
+            callbackRequestId=str(acme.callback_request.pk),
+            location={**ON_LOCATION, "geolocation": {"latitude": 51.05, "longitude": 3.72}},
+        )
+        body["appointmentParticipants"] = [
+            {"role": "PRIMARY", "participantId": str(p.pk), "type": type_}
+            for people, type_ in ((employees, "EMPLOYEE"), (customers, "CUSTOMER"))
+            for p in people
+        ]
+        with CaptureQueriesContext(connection) as queries:
+            assert post_invite(api, body).status_code == 201
+        counts.append(len(queries))
+    assert counts[0] == counts[1], counts

@@ -1,0 +1,134 @@
+"""GET one appointment and the filtered, paginated list."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from appointments.models import Appointment
+from tests.support import post_invite
+
+LIST = "/api/enterprises/acme/appointments"
+
+
+@pytest.fixture
+def invites(acme, api):
+    """Four invites with different attributes; returns their ids in creation order."""
+    e, c = acme.employees, acme.customers
+    bodies = [
+        acme.invite_body(externalId="A", meetingType="OFFICE"),
+        acme.invite_body(externalId="B", meetingType="PHONE", listingId=str(acme.listing.pk)),
+        acme.invite_body(externalId="C", meetingType="VIDEO", leadSegmentId=str(acme.lead_segment.pk),
+                         callbackRequestId=str(acme.callback_request.pk)),
+        acme.invite_body(meetingType="PHONE"),
+    ]
+    bodies[2]["appointmentParticipants"] = [
+        {"role": "PRIMARY", "participantId": str(e[1].pk), "type": "EMPLOYEE"},
+        {"role": "PRIMARY", "participantId": str(c[1].pk), "type": "CUSTOMER"},
+    ]
+    return [post_invite(api, body).json()["data"]["id"] for body in bodies]
+
+
+def ids(response):
+    assert response.status_code == 200, response.content
+    return [item["id"] for item in response.json()["data"]]
+
+
+def test_get_one(acme, api, invites):
+    response = api.get(f"{LIST}/{invites[0]}")
+    assert response.status_code == 200
+    data = response.json()["data"]
+    assert data["id"] == invites[0] and data["externalId"] == "A" and len(data["appointmentParticipants"]) == 2
+    assert data["location"]["timeZone"] == "Europe/Brussels"
+
+
+def test_get_one_equals_what_the_invite_returned(acme, api):
+    created = post_invite(api, acme.invite_body(meetingType="VIDEO")).json()["data"]
+    assert api.get(f"{LIST}/{created['id']}").json()["data"] == created
+
+
+@pytest.mark.parametrize("missing", ["999999", "abc", "-1", "1.0"])
+def test_get_unknown_is_a_404(api, invites, missing):
+    response = api.get(f"{LIST}/{missing}")
+    assert response.status_code == 404
+    assert response.json()["errors"][0]["code"] == "APPOINTMENT_NOT_FOUND"
+
+
+def test_get_another_enterprises_appointment_is_a_404(acme, globex, invites):
+    other = post_invite(globex.api(), globex.invite_body(), slug="globex").json()["data"]["id"]
+    assert acme.api().get(f"{LIST}/{other}").status_code == 404
+    assert other not in ids(acme.api().get(LIST))
+
+
+def test_list_newest_first_with_meta(api, invites):
+    response = api.get(LIST)
+    assert ids(response) == list(reversed(invites))
+    assert response.json()["meta"] == {"offset": 0, "limit": 25, "totalCount": 4}
+
+
+def test_list_pagination(api, invites):
+    response = api.get(LIST, {"offset": 1, "limit": 2})
+    assert ids(response) == list(reversed(invites))[1:3]
+    assert response.json()["meta"] == {"offset": 1, "limit": 2, "totalCount": 4}
+    assert ids(api.get(LIST, {"offset": 10})) == []
+
+
+@pytest.mark.parametrize("params", [{"limit": 0}, {"limit": 1001}, {"limit": "x"}, {"offset": -1}, {"offset": "1e3"}])
+def test_list_rejects_bad_pagination(api, params):
+    response = api.get(LIST, params)
+    assert response.status_code == 400
+    (entry,) = response.json()["errors"]
+    assert entry["arguments"] == {"pointer": f"/{next(iter(params))}"}
+
+
+def test_list_limit_up_to_1000(api, invites):
+    assert api.get(LIST, {"limit": 1000}).json()["meta"]["limit"] == 1000
+
+
+def test_list_filters(acme, api, invites):
+    a, b, c, d = invites
+    e, cu = acme.employees, acme.customers
+    cases = {
+        "id[]": ([a, c, "nope"], [c, a]),
+        "external-id[]": (["A", "B"], [b, a]),
+        "status[]": (["OUTGOING_INVITE"], [d, c, b, a]),
+        "meeting-type[]": (["PHONE"], [d, b]),
+        "subject-id[]": ([str(acme.subject.pk)], [d, c, b, a]),
+        "office-id[]": (["0"], []),
+        "customer-id[]": ([str(cu[1].pk)], [c]),
+        "employee-id[]": ([str(e[0].pk)], [d, b, a]),
+        "listing-id[]": ([str(acme.listing.pk)], [b]),
+        "lead-segment-id[]": ([str(acme.lead_segment.pk)], [c]),
+        "callback-request-id[]": ([str(acme.callback_request.pk)], [c]),
+    }
+    for name, (values, expected) in cases.items():
+        response = api.get(LIST, {name: values})
+        assert ids(response) == expected, name
+        assert response.json()["meta"]["totalCount"] == len(expected)
+
+
+def test_list_filters_combine(acme, api, invites):
+    a, b, c, d = invites
+    assert ids(api.get(LIST, {"meeting-type[]": ["PHONE", "VIDEO"], "employee-id[]": [str(acme.employees[0].pk)]})) == [d, b]
+
+
+def test_participant_filter_returns_each_appointment_once(acme, api, invites):
+    everyone = [str(p.pk) for p in acme.customers]
+    assert ids(api.get(LIST, {"customer-id[]": everyone})) == list(reversed(invites))
+
+
+def test_filters_need_the_bracket_form(api, invites):
+    # "id=" is not the contract's form: it filters nothing.
+    assert len(ids(api.get(LIST, {"id": invites[0]}))) == 4
+
+
+def test_list_query_count_does_not_grow_with_items(acme, api, invites):
+    def count(limit):
+        with CaptureQueriesContext(connection) as queries:
+            assert api.get(LIST, {"limit": limit, "status[]": "OUTGOING_INVITE", "employee-id[]": str(acme.employees[0].pk)}).status_code == 200
+        return len(queries)
+
+    small = count(1)
+    for _ in range(5):
+        post_invite(api, acme.invite_body(meetingType="VIDEO"))
+    assert count(25) == small
+    assert Appointment.objects.count() == 9

@@ -1,0 +1,108 @@
+"""OAuth2 client credentials, scopes and tenancy."""
+
+import base64
+from datetime import timedelta
+
+import pytest
+from django.conf import settings
+from django.utils import timezone
+from oauth2_provider.models import AccessToken
+from rest_framework.test import APIClient
+
+from tests.factories import ApiClientFactory
+from tests.support import invite_url, post_invite
+
+RW, RO = settings.SCOPE_READ_WRITE, settings.SCOPE_READ_ONLY
+
+
+def token_request(client_id, secret, scope=None, basic=True):
+    data = {"grant_type": "client_credentials", **({"scope": scope} if scope else {})}
+    client = APIClient()
+    if basic:
+        credentials = base64.b64encode(f"{client_id}:{secret}".encode()).decode()
+        return client.post("/o/token/", data, HTTP_AUTHORIZATION=f"Basic {credentials}")
+    return client.post("/o/token/", {**data, "client_id": client_id, "client_secret": secret})
+
+
+@pytest.mark.parametrize("basic", [True, False])
+def test_client_credentials_token_creates_an_invite(acme, basic):
+    ApiClientFactory(enterprise=acme.enterprise, client_id="acme-rw", client_secret="s3cret", allowed_scopes=RW)
+    response = token_request("acme-rw", "s3cret", RW, basic=basic)
+    assert response.status_code == 200, response.content
+    token = response.json()
+    assert token["token_type"] == "Bearer" and token["scope"] == RW and token["expires_in"] > 0
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {token['access_token']}")
+    assert post_invite(api, acme.invite_body()).status_code == 201
+
+
+def test_wrong_secret_gets_no_token(acme):
+    ApiClientFactory(enterprise=acme.enterprise, client_id="acme-rw", client_secret="s3cret")
+    response = token_request("acme-rw", "wrong", RW)
+    assert response.status_code == 401 and response.json()["error"] == "invalid_client"
+
+
+def test_read_only_client_cannot_obtain_write_scope(acme):
+    ApiClientFactory(enterprise=acme.enterprise, client_id="acme-ro", client_secret="s3cret", allowed_scopes=RO)
+    assert token_request("acme-ro", "s3cret", RW).json()["error"] == "invalid_scope"
+    assert token_request("acme-ro", "s3cret", RO).json()["scope"] == RO
+    assert token_request("acme-ro", "s3cret").json()["scope"] == RO  # default: what it is allowed
+
+
+def errors(response, status, code):
+    assert response.status_code == status, response.content
+    (entry,) = response.json()["errors"]
+    assert (entry["code"], entry["statusCode"]) == (code, str(status))
+    return entry
+
+
+@pytest.mark.parametrize("authorization", [None, "Bearer nope", "Basic YTpi", "Bearer "])
+def test_missing_or_invalid_token_is_a_401(acme, authorization):
+    client = APIClient()
+    if authorization:
+        client.credentials(HTTP_AUTHORIZATION=authorization)
+    response = post_invite(client, acme.invite_body())
+    assert errors(response, 401, "UNAUTHENTICATED")["type"] == "AUTHENTICATION"
+    assert response["WWW-Authenticate"].startswith("Bearer")
+    assert errors(client.get("/api/enterprises/acme/appointments"), 401, "UNAUTHENTICATED")
+
+
+def test_expired_token_is_a_401(acme):
+    client = ApiClientFactory(enterprise=acme.enterprise)
+    AccessToken.objects.create(application=client, token="old", scope=RW, expires=timezone.now() - timedelta(seconds=1))
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION="Bearer old")
+    errors(post_invite(api, acme.invite_body()), 401, "UNAUTHENTICATED")
+
+
+def test_token_is_refused_in_another_enterprise(acme, globex):
+    api = globex.api()
+    errors(post_invite(api, acme.invite_body()), 403, "FORBIDDEN_ENTERPRISE")
+    errors(api.get("/api/enterprises/acme/appointments"), 403, "FORBIDDEN_ENTERPRISE")
+
+
+def test_unknown_enterprise_is_a_404(acme, api):
+    errors(post_invite(api, acme.invite_body(), slug="initech"), 404, "ENTERPRISE_NOT_FOUND")
+
+
+def test_read_only_token_reads_but_cannot_invite(acme):
+    api = acme.api(scope=RO)
+    entry = errors(post_invite(api, acme.invite_body()), 403, "INSUFFICIENT_SCOPE")
+    assert entry["type"] == "AUTHORIZATION"
+    assert api.get("/api/enterprises/acme/appointments").status_code == 200
+
+
+def test_read_write_token_reads_too(acme, api):
+    assert api.get("/api/enterprises/acme/appointments").status_code == 200
+
+
+def test_token_without_an_appointments_scope_is_refused(acme):
+    errors(post_invite(acme.api(scope="other"), acme.invite_body()), 403, "INSUFFICIENT_SCOPE")
+    errors(acme.api(scope="other").get("/api/enterprises/acme/appointments"), 403, "INSUFFICIENT_SCOPE")
+
+
+def test_session_login_does_not_open_the_api(acme, admin_client):
+    """The API authenticates only with bearer tokens: a staff session (and its missing CSRF
+    token) is no way in."""
+    response = admin_client.post(invite_url(), acme.invite_body(), content_type="application/json")
+    assert response.status_code == 401

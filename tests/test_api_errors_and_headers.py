@@ -1,0 +1,94 @@
+"""The error envelope for every status, and the correlation id."""
+
+import logging
+import re
+
+import pytest
+
+from appointments.api import views
+from tests.support import invite_url, post_invite
+
+UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+
+
+def only_error(response, status):
+    assert response.status_code == status, response.content
+    assert response["Content-Type"] == "application/json"
+    (entry,) = response.json()["errors"]
+    assert set(entry) == {"message", "code", "type", "statusCode", "arguments"}
+    assert entry["statusCode"] == str(status)
+    return entry
+
+
+def test_wrong_method_is_a_405(acme, api):
+    entry = only_error(api.get(invite_url()), 405)
+    assert entry["code"] == "METHOD_NOT_ALLOWED"
+    only_error(api.post("/api/enterprises/acme/appointments", {}, format="json"), 405)
+    only_error(api.delete(f"/api/enterprises/acme/appointments/1"), 405)
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded", "application/xml"])
+def test_other_content_types_are_a_415(acme, api, content_type):
+    response = api.post(invite_url(), "subjectId=1", content_type=content_type)
+    assert only_error(response, 415)["code"] == "UNSUPPORTED_MEDIA_TYPE"
+
+
+def test_unknown_api_path_is_a_404_in_the_envelope(api):
+    assert only_error(api.get("/api/nothing/here"), 404)["code"] == "NOT_FOUND"
+    assert only_error(api.get("/api/"), 404)["code"] == "NOT_FOUND"
+
+
+def test_unexpected_error_is_a_500_without_details_and_is_logged(acme, api, monkeypatch, caplog):
+    def broken(**kwargs):
+        raise ZeroDivisionError("secret internals")
+
+    monkeypatch.setattr(views, "invite_create", broken)
+    with caplog.at_level(logging.ERROR):
+        response = post_invite(api, acme.invite_body(), HTTP_X_CORRELATION_ID="trace-500")
+    entry = only_error(response, 500)
+    assert entry["code"] == "INTERNAL_ERROR"
+    assert "secret" not in response.content.decode() and "Traceback" not in response.content.decode()
+    assert response["X-Correlation-Id"] == "trace-500"
+    (record,) = [r for r in caplog.records if r.exc_info]
+    assert record.exc_info[0] is ZeroDivisionError
+    assert record.correlation_id == "trace-500"
+
+
+def test_correlation_id_is_echoed(acme, api):
+    response = post_invite(api, acme.invite_body(), HTTP_X_CORRELATION_ID="a4f0048e-c983-11ed-afa1-0242ac120002")
+    assert response["X-Correlation-Id"] == "a4f0048e-c983-11ed-afa1-0242ac120002"
+
+
+def test_correlation_id_is_generated_when_absent(acme, api):
+    first = post_invite(api, acme.invite_body())["X-Correlation-Id"]
+    second = api.get("/api/enterprises/acme/appointments")["X-Correlation-Id"]
+    assert UUID.match(first) and UUID.match(second) and first != second
+
+
+def test_correlation_id_is_echoed_on_errors(api):
+    assert api.get("/api/nothing", HTTP_X_CORRELATION_ID="x")["X-Correlation-Id"] == "x"
+
+
+@pytest.mark.parametrize("value", ["x" * 37, "", "has space", "bad\u00e9"])
+def test_invalid_correlation_id_is_a_400(acme, api, value):
+    response = post_invite(api, acme.invite_body(), HTTP_X_CORRELATION_ID=value)
+    entry = only_error(response, 400)
+    assert entry["code"] == "INVALID_HEADER" and entry["arguments"] == {"header": "X-Correlation-Id"}
+    assert UUID.match(response["X-Correlation-Id"])
+
+
+def test_correlation_id_of_36_characters_is_fine(acme, api):
+    assert post_invite(api, acme.invite_body(), HTTP_X_CORRELATION_ID="y" * 36).status_code == 201
+
+
+def test_correlation_id_is_in_every_log_line_of_the_request(acme, api, caplog):
+    with caplog.at_level(logging.INFO, logger="appointments.services"):
+        post_invite(api, acme.invite_body(), HTTP_X_CORRELATION_ID="trace-me")
+    (record,) = [r for r in caplog.records if r.name == "appointments.services"]
+    assert record.correlation_id == "trace-me"
+    assert record.getMessage().startswith("Invite ")
+
+
+def test_log_lines_outside_a_request_have_a_placeholder():
+    record = logging.getLogger("x").makeRecord("x", logging.INFO, __file__, 1, "msg", (), None)
+    assert record.correlation_id == "-"
