@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "locations",
     "participants",
     "appointments",
+    "bench",
 ]
 
 MIDDLEWARE = [
@@ -131,6 +132,9 @@ OAUTH2_PROVIDER = {
     "SCOPES_BACKEND_CLASS": "participants.oauth.ApiClientScopes",
     "ACCESS_TOKEN_EXPIRE_SECONDS": env.int("OAUTH_ACCESS_TOKEN_EXPIRE_SECONDS", default=3600),
 }
+
+# The benchmark baseline endpoint (bench/). Only `make bench` turns it on; never in production.
+BENCHMARK_ENDPOINTS = env.bool("BENCHMARK_ENDPOINTS", default=False)
 
 # Video meetings get one link per participant under this base URL.
 VIDEO_BASE_URL = env("VIDEO_BASE_URL", default="https://video.example.com/")

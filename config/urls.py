@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
 from oauth2_provider import views as oauth2_views
@@ -11,6 +12,9 @@ urlpatterns = [
     path("api/", include("appointments.api.urls")),
     re_path(r"^api/", api_not_found),
 ]
+
+if settings.BENCHMARK_ENDPOINTS:
+    urlpatterns.insert(0, path("bench/", include("bench.urls")))
 
 handler404 = "config.views.not_found"
 handler500 = "config.views.server_error"
