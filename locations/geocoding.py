@@ -27,6 +27,7 @@ from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from geopy import exc as geopy_exc
+from geopy.adapters import RequestsAdapter
 from geopy.extra.rate_limiter import RateLimiter
 from geopy.geocoders import Nominatim, get_geocoder_for_service
 from timezonefinder import TimezoneFinder
@@ -134,6 +135,9 @@ def get_geocoder():
         options.setdefault("scheme", settings.GEOCODER_SCHEME)
     if settings.GEOCODER_API_KEY:
         options.setdefault("api_key", settings.GEOCODER_API_KEY)
+    # No HTTP-level retries: urllib3 would sleep through a 429's Retry-After while the client
+    # waits; the caller gets 503 with Retry-After instead.
+    options.setdefault("adapter_factory", functools.partial(RequestsAdapter, max_retries=0))
     geocoder_class = get_geocoder_for_service(settings.GEOCODER)
     if issubclass(geocoder_class, Nominatim):
         options.setdefault("user_agent", settings.GEOCODER_USER_AGENT)
