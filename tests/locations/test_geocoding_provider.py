@@ -2,9 +2,11 @@
 outages, slowness, rate limits, and the database cache shared by all workers."""
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from locations.geocoding import (
@@ -139,4 +141,23 @@ def test_an_outage_in_bulk_keeps_what_was_resolved_before(nominatim):
 
     with pytest.raises(GeocodingUnavailable):
         geocode_many([ghent(), Address("GR", city={"el": "Αθήνα"})])
+    assert GeocodingCacheEntry.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="concurrent writers need a server database")
+def test_workers_resolving_the_same_address_at_once_all_succeed_with_one_entry(nominatim):
+    nominatim.answer(51.05, 3.72)
+    nominatim.delay = 0.2  # all four miss the cache before the first answer is stored
+
+    def worker():
+        try:
+            return geocode(ghent())
+        finally:
+            connection.close()  # this thread's own connection
+
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda _: worker(), range(4)))
+
+    assert results == [(51.05, 3.72)] * 4
     assert GeocodingCacheEntry.objects.count() == 1
