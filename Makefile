@@ -19,6 +19,8 @@ install: $(STAMP)
 
 migrate: install
 	$(BIN)/python manage.py migrate --noinput
+	# Geocoding: build the offline gazetteer index once per machine (a no-op when it exists).
+	$(BIN)/python manage.py geocoding_cache build-index
 
 seed: migrate
 	$(BIN)/python manage.py seed_demo
@@ -31,3 +33,8 @@ test: install
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache
+
+# --- Geocoding ------------------------------------------------------------------------------------
+.PHONY: bench-geocode
+bench-geocode: install
+	$(BIN)/python bench/geocode_offline.py

@@ -140,9 +140,10 @@ BENCHMARK_ENDPOINTS = env.bool("BENCHMARK_ENDPOINTS", default=False)
 VIDEO_BASE_URL = env("VIDEO_BASE_URL", default="https://video.example.com/")
 
 # --- Geocoding -----------------------------------------------------------------------------------
-# GEOCODER names any geopy service ("nominatim", "photon", "googlev3", ...); its options come from
-# GEOCODER_OPTIONS (JSON) plus the common ones below.
-GEOCODER = env("GEOCODER", default="nominatim")
+# GEOCODER is "offline" (the embedded GeoNames gazetteer, city level, no network) or names any
+# geopy service ("nominatim", "photon", "googlev3", ...); its options come from GEOCODER_OPTIONS
+# (JSON) plus the common ones below.
+GEOCODER = env("GEOCODER", default="offline")
 GEOCODER_DOMAIN = env("GEOCODER_DOMAIN", default="")
 GEOCODER_SCHEME = env("GEOCODER_SCHEME", default="https")
 GEOCODER_USER_AGENT = env("GEOCODER_USER_AGENT", default="invites-service")
@@ -151,6 +152,13 @@ GEOCODER_TIMEOUT = env.float("GEOCODER_TIMEOUT", default=5.0)
 GEOCODER_OPTIONS = env.json("GEOCODER_OPTIONS", default={})
 # Seconds a client is told to wait (Retry-After) when the geocoder is unavailable.
 GEOCODER_RETRY_AFTER = env.int("GEOCODER_RETRY_AFTER", default=30)
+# The offline gazetteer's SQLite index is built into this directory once (make migrate, or lazily).
+GEOCODER_OFFLINE_DIR = env("GEOCODER_OFFLINE_DIR", default=str(BASE_DIR / "var"))
+# Network providers: at least this many seconds between two requests of one process (Nominatim's
+# public service allows 1 per second), and how long answers stay in the shared database cache.
+GEOCODER_MIN_DELAY = env.float("GEOCODER_MIN_DELAY", default=1.0)
+GEOCODER_CACHE_TTL = env.int("GEOCODER_CACHE_TTL", default=90 * 24 * 3600)
+GEOCODER_CACHE_NEGATIVE_TTL = env.int("GEOCODER_CACHE_NEGATIVE_TTL", default=24 * 3600)
 
 # --- Logging -------------------------------------------------------------------------------------
 LOG_LEVEL = env("LOG_LEVEL", default="INFO")

@@ -34,3 +34,36 @@ class Location(models.Model):
 
     def __str__(self):
         return f"{self.city or '?'} ({self.country_code})"
+
+
+class GeocodingCacheEntry(models.Model):
+    """One provider's answer for one normalized address, shared by every worker and server.
+
+    ``latitude``/``longitude`` are null for a negative answer ("no such place"), which expires
+    sooner than a positive one. Outages are never cached.
+    """
+
+    provider = models.CharField(max_length=255, help_text="geocoder name and domain that answered")
+    key = models.CharField(max_length=64, help_text="SHA-256 of the normalized query")
+    query = models.TextField(help_text="the normalized query, for people reading the table")
+    latitude = models.FloatField(null=True, blank=True)
+    longitude = models.FloatField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["provider", "key"], name="geocoding_cache_provider_key_unique"),
+            models.CheckConstraint(
+                condition=Q(latitude__isnull=True, longitude__isnull=True)
+                | Q(latitude__isnull=False, longitude__isnull=False),
+                name="geocoding_cache_both_or_no_coordinates",
+            ),
+        ]
+
+    @property
+    def found(self) -> bool:
+        return self.latitude is not None
+
+    def __str__(self):
+        return f"{self.provider}: {self.query}"

@@ -25,6 +25,7 @@ def nominatim(nominatim_server, settings):
     settings.GEOCODER_DOMAIN = nominatim_server.domain
     settings.GEOCODER_SCHEME = "http"
     settings.GEOCODER_TIMEOUT = 1
+    settings.GEOCODER_MIN_DELAY = 0  # the local server has no rate limit to respect
     return nominatim_server
 
 

@@ -1,6 +1,8 @@
 """A local HTTP server that answers like Nominatim's /search, for testing the geopy path without
 the internet. Tests set ``server.results`` (a list of Nominatim result dicts), ``server.status``
-or ``server.delay`` and read ``server.requests``."""
+(e.g. 500 for an outage, 429 with ``server.retry_after`` for rate limiting) or ``server.delay``
+(seconds, a slow answer: longer than the client's timeout is a timeout) and read
+``server.requests``."""
 
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ class FakeNominatim(ThreadingHTTPServer):
         self.results: list[dict] = []
         self.status = 200
         self.delay = 0.0
+        self.retry_after: int | None = None
         self.requests: list[dict] = []
 
     @property
@@ -54,6 +57,8 @@ class _Handler(BaseHTTPRequestHandler):
         body = json.dumps(self.server.results if self.server.status == 200 else {"error": "down"}).encode()
         self.send_response(self.server.status)
         self.send_header("Content-Type", "application/json")
+        if self.server.retry_after is not None:
+            self.send_header("Retry-After", str(self.server.retry_after))
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)

@@ -4,6 +4,8 @@ import pytest
 
 from locations.geocoding import Address, GeocodingFailed, GeocodingUnavailable, TimeZoneResolutionFailed, geocode, resolve_time_zone
 
+pytestmark = pytest.mark.django_db  # answers are cached in the database
+
 
 def test_structured_query_with_country_filter(nominatim):
     nominatim.answer(51.05, 3.72)
