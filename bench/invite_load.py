@@ -1,0 +1,180 @@
+"""How fast can one small server create invites, and how far is that from what Django and
+PostgreSQL can do at all on the same machine?
+
+Starts the production server (gunicorn, workers sized to the cores) on PostgreSQL with the demo
+data, warms up, then drives invites and the benchmark baseline (one-row insert, same server and
+settings) with wrk at concurrency 1, 4 and 16. Prints invites/s and p50/p95/p99 for both, the
+ratio invite/baseline, and the SQL queries per invite with 2 and 10 participants.
+
+    make bench                       # or: .venv/bin/python bench/invite_load.py --duration 10
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/invites_bench"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_DB))
+    parser.add_argument("--duration", type=int, default=10, help="seconds per measurement")
+    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--workers", type=int, default=(os.cpu_count() or 1) * 2 + 1)
+    parser.add_argument("--concurrency", default="1,4,16")
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        sys.exit("wrk is not installed: `make bench` installs it (apt-get install wrk)")
+
+    env = server_environment(args.database_url)
+    ensure_database(args.database_url)
+    manage(env, "migrate", "--noinput")
+    demo = json.loads(manage(env, "seed_demo", "--json", f"--base-url=http://127.0.0.1:{args.port}"))
+    queries = query_counts(env)
+
+    server = start_server(env, args.port, args.workers)
+    try:
+        base = f"http://127.0.0.1:{args.port}"
+        token = fetch_token(demo)
+        invite = (f"{base}/api/enterprises/acme/appointments/_actions/invite", json.dumps(invite_body(demo)), token)
+        baseline = (f"{base}/bench/baseline", "{}", "")
+        for target in (invite, baseline):  # warm up every worker and connection
+            wrk(*target, concurrency=16, duration=3)
+        results = {}
+        for concurrency in [int(c) for c in args.concurrency.split(",")]:
+            for name, target in (("invite", invite), ("baseline", baseline)):
+                results[name, concurrency] = wrk(*target, concurrency=concurrency, duration=args.duration)
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
+
+    report(results, queries, args)
+    return 0 if all(r["non_2xx"] == 0 and r["socket_errors"] == 0 for r in results.values()) else 1
+
+
+def server_environment(database_url: str) -> dict:
+    return {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "DJANGO_DEBUG": "false",
+        "DJANGO_SECRET_KEY": "benchmark-only-secret-key-not-for-production-use-0123456789",
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "BENCHMARK_ENDPOINTS": "true",
+        # The benchmark measures the server, not TLS or the per-client rate limit.
+        "DJANGO_SECURE_SSL_REDIRECT": "false",
+        "API_THROTTLE_RATE": "100000000/min",
+    }
+
+
+def ensure_database(url: str) -> None:
+    import psycopg
+
+    name = urllib.parse.urlparse(url).path.lstrip("/")
+    admin = url.rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(admin, autocommit=True) as connection:
+        if not connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
+            connection.execute(f'CREATE DATABASE "{name}"')
+
+
+def manage(env: dict, *command: str) -> str:
+    return subprocess.run(
+        [PYTHON, "manage.py", *command], cwd=ROOT, env=env, check=True, capture_output=True, text=True
+    ).stdout
+
+
+def query_counts(env: dict) -> dict:
+    """SQL queries of one whole API invite request, with 2 and with 10 participants."""
+    out = subprocess.run(
+        [PYTHON, str(ROOT / "bench" / "invite_queries.py")], cwd=ROOT, env=env, check=True, capture_output=True, text=True
+    ).stdout
+    return json.loads(out)
+
+
+def start_server(env: dict, port: int, workers: int) -> subprocess.Popen:
+    log = open(ROOT / "var" / "bench-gunicorn.log", "w") if (ROOT / "var").is_dir() else subprocess.DEVNULL
+    server = subprocess.Popen(
+        [PYTHON, "-m", "gunicorn", "config.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
+         "--log-level", "warning"],
+        cwd=ROOT, env=env, stdout=log, stderr=log,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/api/", timeout=1)
+        except urllib.error.HTTPError:
+            return server  # it answers (404 in the envelope)
+        except OSError:
+            time.sleep(0.3)
+    server.kill()
+    sys.exit("gunicorn did not start")
+
+
+def fetch_token(demo: dict) -> str:
+    client = demo["clients"]["readWrite"]
+    data = urllib.parse.urlencode({
+        "grant_type": "client_credentials", "client_id": client["clientId"],
+        "client_secret": client["clientSecret"], "scope": "engage:appointments:readWrite",
+    }).encode()
+    with urllib.request.urlopen(demo["tokenUrl"], data=data, timeout=10) as response:
+        return json.load(response)["access_token"]
+
+
+def invite_body(demo: dict) -> dict:
+    """A realistic invite: two participants, every reference, a location with coordinates."""
+    return {
+        "subjectId": demo["subjects"][0], "officeId": demo["offices"][0], "meetingType": "ON_LOCATION",
+        "appointmentParticipants": [
+            {"role": "PRIMARY", "participantId": demo["employees"][0], "type": "EMPLOYEE"},
+            {"role": "PRIMARY", "participantId": demo["customers"][0], "type": "CUSTOMER"},
+        ],
+        "callbackRequestId": demo["callbackRequests"][0], "listingId": demo["listings"][0],
+        "leadSegmentId": demo["leadSegments"][0],
+        "location": {
+            "countryCode": "BE", "postalCode": "9000", "geolocation": {"latitude": 51.0479, "longitude": 3.6912},
+            "translations": {"city": [{"language": "en", "value": "Ghent"}, {"language": "nl", "value": "Gent"}],
+                             "street1": [{"language": "nl", "value": "Korenmarkt 1"}]},
+        },
+        "externalId": "BENCH", "hybrid": False, "trailingBufferTime": 15, "message": "See you soon",
+    }
+
+
+def wrk(url: str, body: str, token: str, *, concurrency: int, duration: int) -> dict:
+    out = subprocess.run(
+        ["wrk", "--threads", str(min(concurrency, os.cpu_count() or 1)), "--connections", str(concurrency),
+         "--duration", f"{duration}s", "--timeout", "10s", "--script", str(ROOT / "bench" / "wrk_post.lua"), url],
+        env={**os.environ, "BENCH_BODY": body, "BENCH_TOKEN": token}, check=True, capture_output=True, text=True,
+    ).stdout
+    result = json.loads(out.strip().splitlines()[-1])
+    result["rate"] = result["requests"] / (result["duration_us"] / 1e6)
+    return result
+
+
+def report(results: dict, queries: dict, args) -> None:
+    print(f"\nInvite benchmark: gunicorn, {args.workers} sync workers, PostgreSQL, {args.duration} s per run, wrk\n")
+    print(f"{'endpoint':<10} {'conc.':>5} {'req/s':>9} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'p99/p50':>8} {'errors':>7}")
+    for (name, concurrency), r in sorted(results.items(), key=lambda item: (item[0][1], item[0][0] != "invite")):
+        print(f"{name:<10} {concurrency:>5} {r['rate']:>9.1f} {r['p50_us'] / 1000:>8.2f} {r['p95_us'] / 1000:>8.2f} "
+              f"{r['p99_us'] / 1000:>8.2f} {r['p99_us'] / max(r['p50_us'], 1):>8.1f} {r['non_2xx'] + r['socket_errors']:>7}")
+    print(f"\nSQL queries per invite request: 2 participants = {queries['2']}, 10 participants = {queries['10']}")
+    for concurrency in sorted({c for _, c in results}):
+        ratio = results["invite", concurrency]["rate"] / results["baseline", concurrency]["rate"]
+        print(f"invite/baseline throughput at concurrency {concurrency}: {ratio:.2f}")
+    if ("invite", 4) in results:
+        print(f"\nRATIO invite/baseline at concurrency 4: {results['invite', 4]['rate'] / results['baseline', 4]['rate']:.2f}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,66 @@
+"""Print, as JSON, the SQL queries of one whole invite request (token check included) with 2 and
+with 10 participants, on the database in DATABASE_URL (run by bench/invite_load.py; it writes
+two appointments and a few participants there)."""
+
+import json
+import os
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+import django  # noqa: E402
+
+django.setup()
+
+from datetime import timedelta  # noqa: E402
+
+from django.db import connection  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
+from django.utils import timezone  # noqa: E402
+from oauth2_provider.models import AccessToken  # noqa: E402
+from rest_framework.test import APIClient  # noqa: E402
+
+from participants.models import ApiClient, Customer, Employee, Enterprise  # noqa: E402
+
+
+def main():
+    enterprise = Enterprise.objects.get(slug="acme")
+    for n in range(5):  # enough participants for 10
+        Employee.objects.get_or_create(enterprise=enterprise, external_id=f"bench-employee-{n}", defaults={"first_name": "B", "last_name": str(n)})
+        Customer.objects.get_or_create(enterprise=enterprise, external_id=f"bench-customer-{n}", defaults={"first_name": "B", "last_name": str(n)})
+    employees = list(Employee.objects.filter(enterprise=enterprise).values_list("pk", flat=True)[:5])
+    customers = list(Customer.objects.filter(enterprise=enterprise).values_list("pk", flat=True)[:5])
+    client = ApiClient.objects.get(client_id="acme-read-write")
+    token = AccessToken.objects.create(
+        application=client, token=f"bench-queries-{timezone.now().timestamp()}", scope="engage:appointments:readWrite",
+        expires=timezone.now() + timedelta(minutes=5),
+    )
+    from appointments.models import CallbackRequest, LeadSegment, Listing, Office, Subject
+
+    def refs(model):
+        return str(model.objects.filter(enterprise=enterprise).values_list("pk", flat=True).first())
+
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {token.token}")
+    counts = {}
+    for size in (2, 10):
+        people = [("EMPLOYEE", pk) for pk in employees[: size // 2]] + [("CUSTOMER", pk) for pk in customers[: size // 2]]
+        body = {
+            "subjectId": refs(Subject), "officeId": refs(Office), "meetingType": "ON_LOCATION",
+            "listingId": refs(Listing), "leadSegmentId": refs(LeadSegment), "callbackRequestId": refs(CallbackRequest),
+            "appointmentParticipants": [{"role": "PRIMARY", "participantId": str(pk), "type": t} for t, pk in people],
+            "location": {"countryCode": "BE", "geolocation": {"latitude": 51.05, "longitude": 3.72},
+                         "translations": {"city": [{"language": "en", "value": "Ghent"}]}},
+        }
+        with CaptureQueriesContext(connection) as queries:
+            response = api.post("/api/enterprises/acme/appointments/_actions/invite", body, format="json", SERVER_NAME="127.0.0.1")
+        assert response.status_code == 201, response.content
+        counts[str(size)] = len(queries)
+    token.delete()
+    print(json.dumps(counts))
+
+
+if __name__ == "__main__":
+    main()
