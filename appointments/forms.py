@@ -148,7 +148,12 @@ class InviteForm(forms.Form):
     lead_segment = _select("Lead segment")
     callback_request = _select("Callback request", help_text="Optional: the customer's callback request this answers.")
     external_id = _text("External id", help_text="Your own reference (up to 255 characters).", maxlength=255)
-    hybrid = forms.NullBooleanField(label="Hybrid", required=False, widget=forms.NullBooleanSelect)
+    hybrid = forms.NullBooleanField(
+        label="Hybrid",
+        required=False,
+        help_text="Some participants join remotely.",
+        widget=forms.Select(choices=[("", "Not specified"), ("true", "Yes"), ("false", "No")]),
+    )
     trailing_buffer_time = forms.IntegerField(
         label="Trailing buffer (minutes)",
         required=False,

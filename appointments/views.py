@@ -7,6 +7,7 @@ employee's enterprise. Staff users without an employee are refused.
 from __future__ import annotations
 
 import django_filters
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
@@ -49,7 +50,11 @@ def _enterprise_rows(model):
 
 
 class AppointmentFilter(django_filters.FilterSet):
-    q = django_filters.CharFilter(method="search", label="Search", help_text="External id or customer")
+    q = django_filters.CharFilter(
+        method="search",
+        label="Search",
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": "External id or customer"}),
+    )
     status = django_filters.ChoiceFilter(choices=Appointment.Status.choices, empty_label="Any status")
     meeting_type = django_filters.ChoiceFilter(
         label="Meeting type", choices=Appointment.MeetingType.choices, empty_label="Any meeting type"

@@ -34,7 +34,7 @@ def test_get_offers_only_the_staff_members_enterprise(staff, acme, globex):
 
 
 def test_valid_invite_is_created_as_the_employee_through_the_back_office(staff, acme):
-    response = staff.post(URL, invite_post(acme, external_id="BO-1", message="See you", internal_notes="VIP"))
+    response = staff.post(URL, invite_post(acme, external_id="BO-1", message="See you", internal_notes="VIP", hybrid="true"))
 
     appointment = Appointment.objects.get()
     assert response.status_code == 302
@@ -45,7 +45,7 @@ def test_valid_invite_is_created_as_the_employee_through_the_back_office(staff, 
         str(acme.employees[0].pk),
         "BACKOFFICE_APP",
     )
-    assert appointment.external_id == "BO-1"
+    assert (appointment.external_id, appointment.hybrid, appointment.message_for_customer) == ("BO-1", True, "See you")
     assert appointment.location == acme.office.location  # an office meeting meets at the office
     assert sorted((p.type, p.participant_id) for p in appointment.participants.all()) == [
         ("CUSTOMER", acme.customers[0].pk),
