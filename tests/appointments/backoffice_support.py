@@ -6,10 +6,11 @@ from django.contrib.auth import get_user_model
 STAFF_PASSWORD = "staff-password-for-tests"
 
 
-def staff_user(tenant, username: str | None = None, **extra):
-    """A staff login linked to the tenant's first employee."""
+def staff_user(tenant, username: str | None = None, *, password: str | None = None, **extra):
+    """A staff login linked to the tenant's first employee. Without a password (hashing one takes
+    half a second) the user can only be logged in with ``client.force_login``."""
     user = get_user_model().objects.create_user(
-        username or f"staff-{tenant.enterprise.slug}", password=STAFF_PASSWORD, is_staff=True, **extra
+        username or f"staff-{tenant.enterprise.slug}", password=password, is_staff=True, **extra
     )
     employee = tenant.employees[0]
     employee.user = user

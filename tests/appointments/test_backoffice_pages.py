@@ -59,7 +59,7 @@ def test_staff_without_an_employee_are_refused(db, client):
 
 
 def test_login_page_logs_staff_in_to_the_back_office(acme, client):
-    staff_user(acme, username="anna")
+    staff_user(acme, username="anna", password=STAFF_PASSWORD)
 
     response = client.post("/accounts/login/", {"username": "anna", "password": STAFF_PASSWORD}, follow=True)
 

@@ -25,7 +25,7 @@ def choose_participants(page, tenant):
 
 def test_staff_member_creates_a_geocoded_invite_and_the_api_returns_it(page, acme, nominatim, screenshot_dir):
     nominatim.answer(51.05, 3.72)
-    staff_user(acme, username="anna")
+    staff_user(acme, username="anna", password=STAFF_PASSWORD)
 
     log_in(page, "anna")
     expect(page.get_by_role("heading", name="Appointments")).to_be_visible()
@@ -81,7 +81,7 @@ def test_staff_member_creates_a_geocoded_invite_and_the_api_returns_it(page, acm
 
 
 def test_on_location_invite_without_location_shows_the_error_at_the_location(page, acme):
-    staff_user(acme, username="anna")
+    staff_user(acme, username="anna", password=STAFF_PASSWORD)
     log_in(page, "anna", "/backoffice/appointments/new/")
 
     page.get_by_label("Subject").select_option(str(acme.subject.pk))
@@ -100,7 +100,7 @@ def test_on_location_invite_without_location_shows_the_error_at_the_location(pag
 
 
 def test_admin_invites_a_customer_with_the_same_form(page, acme):
-    staff_user(acme, username="root", is_superuser=True)
+    staff_user(acme, username="root", password=STAFF_PASSWORD, is_superuser=True)
     page.goto("/admin/")
     page.get_by_label("Username:").fill("root")
     page.get_by_label("Password:").fill(STAFF_PASSWORD)
