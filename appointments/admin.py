@@ -6,6 +6,7 @@ form and so ``invite_create``, like every other door.
 
 from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.admin.utils import flatten_fieldsets
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -100,7 +101,7 @@ class AppointmentAdmin(EnterpriseScopedAdmin):
         ),
     ]
     # Changes to appointments are business operations (services), not field edits.
-    readonly_fields = [field for fieldset in fieldsets for row in fieldset[1]["fields"] for field in (row if isinstance(row, tuple) else (row,))]
+    readonly_fields = flatten_fieldsets(fieldsets)
     change_list_template = "admin/appointments/appointment/change_list.html"
 
     def has_add_permission(self, request):

@@ -156,6 +156,29 @@ def test_location_address_is_geocoded_and_kept_in_every_language_given(staff, ac
     assert [(r["postalcode"], r["countrycodes"]) for r in nominatim.requests] == [("9000", "be")]
 
 
+def test_an_address_that_cannot_be_found_is_reported_at_the_location(staff, acme, nominatim):
+    nominatim.results = []
+    data = invite_post(
+        acme, meeting_type="ON_LOCATION", **{"location-country_code": "BE", "location-city_en": "Nowhere"}
+    )
+    response = staff.post(URL, data)
+
+    assert list(form_of(response).location.non_field_errors()) == ["The location's address could not be geocoded"]
+    assert not Appointment.objects.exists()
+
+
+def test_a_geocoder_outage_is_reported_above_the_form(staff, acme, nominatim):
+    nominatim.status = 503
+    data = invite_post(
+        acme, meeting_type="ON_LOCATION", **{"location-country_code": "BE", "location-city_en": "Ghent"}
+    )
+    response = staff.post(URL, data)
+
+    assert list(form_of(response).non_field_errors()) == ["The geocoding service is unavailable, please retry later"]
+    assert 'id="form-errors"' in response.content.decode()
+    assert not Appointment.objects.exists()
+
+
 def test_location_errors_are_shown_next_to_their_inputs(staff, acme):
     data = invite_post(
         acme,
