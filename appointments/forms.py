@@ -210,6 +210,7 @@ class InviteForm(forms.Form):
         )
         self.location = LocationForm(data, prefix="location", default_language=enterprise.default_language)
         self.invite_kwargs: dict | None = None
+        self.rows: list[ParticipantForm] = []  # the participant rows sent, in body order
 
     def _choices(self, name: str, queryset, blank: str = "—") -> None:
         self.fields[name].widget.choices = [("", blank), *_labelled(queryset)]
@@ -223,11 +224,11 @@ class InviteForm(forms.Form):
         cleaned = super().clean()
         if not (self.participants.is_valid() and self.location.is_valid()) or self._errors:
             return cleaned
-        request = InviteRequestSerializer(data=self.as_body())
-        if request.is_valid():
-            self.invite_kwargs = request.invite_kwargs()
+        body = InviteRequestSerializer(data=self.as_body())
+        if body.is_valid():
+            self.invite_kwargs = body.invite_kwargs()
         else:
-            for pointer, message in validation_violations(request.errors):
+            for pointer, message in validation_violations(body.errors):
                 self.route_error(pointer, message)
         return cleaned
 
