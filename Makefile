@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test migrate seed clean bench
+.PHONY: install run test migrate seed clean bench browser-deps
 
 # Idempotent: re-installs only when pyproject.toml changed since the last install.
 $(STAMP): pyproject.toml
@@ -28,7 +28,11 @@ seed: migrate
 run: seed
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
-test: install
+# The browser tests need Debian's chromium: installed once (as root, e.g. in CI), then skipped.
+browser-deps:
+	.ci/install-chromium
+
+test: install browser-deps
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 clean:

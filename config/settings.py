@@ -180,3 +180,16 @@ LOGGING = {
         "django.request": {"filters": ["skip_logged_api_responses"]},
     },
 }
+
+# --- Back office (staff pages, admin) -------------------------------------------------------------
+# Our own stylesheet and scripts live in static/ and are served by WhiteNoise (no CDN: machines may
+# have no internet). In DEBUG WhiteNoise serves straight from the finders; production runs
+# collectstatic into STATIC_ROOT. modeltranslation reads JQUERY_UI_URL (its default is a CDN).
+import xstatic.pkg.jquery_ui  # noqa: E402
+
+MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1, "whitenoise.middleware.WhiteNoiseMiddleware")
+STATICFILES_DIRS = [BASE_DIR / "static", ("jquery-ui", xstatic.pkg.jquery_ui.BASE_DIR)]
+JQUERY_UI_URL = "jquery-ui/jquery-ui.min.js"
+LOGIN_REDIRECT_URL = "/backoffice/"
+LOGOUT_REDIRECT_URL = "/accounts/login/"
+PRODUCT_NAME = "Invites"

@@ -1,0 +1,138 @@
+"""Admin for what invites reference, and the appointments themselves.
+
+Appointments are never added with the stock add form: "Invite a customer" uses the back office's
+form and so ``invite_create``, like every other door.
+"""
+
+from django.conf import settings
+from django.contrib import admin, messages
+from django.contrib.admin.utils import flatten_fieldsets
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from modeltranslation.admin import TabbedTranslationAdmin
+
+from participants.admin import AUDIT_FIELDS, EnterpriseScopedAdmin
+
+from .forms import InviteForm
+from .models import Appointment, AppointmentParticipant, CallbackRequest, LeadSegment, Listing, Office, Subject
+from .views import staff_employee
+
+admin.site.site_header = f"{settings.PRODUCT_NAME} administration"
+admin.site.site_title = settings.PRODUCT_NAME
+admin.site.index_title = "Enterprises, staff, customers and appointments"
+
+
+class TenantOwnedAdmin(EnterpriseScopedAdmin):
+    list_filter = ("enterprise",)
+    autocomplete_fields = ("enterprise",)
+    readonly_fields = AUDIT_FIELDS
+
+
+@admin.register(Subject)
+class SubjectAdmin(TabbedTranslationAdmin, TenantOwnedAdmin):
+    list_display = ("name", "enterprise", "external_id", "updated_at")
+    search_fields = ("name", "external_id")
+
+
+@admin.register(Office)
+class OfficeAdmin(TenantOwnedAdmin):
+    list_display = ("name", "location", "enterprise", "external_id")
+    search_fields = ("name", "external_id")
+    autocomplete_fields = ("enterprise", "location")
+    list_select_related = ("location", "enterprise")
+
+
+@admin.register(Listing)
+class ListingAdmin(TenantOwnedAdmin):
+    list_display = ("title", "location", "enterprise", "external_id")
+    search_fields = ("title", "external_id")
+    autocomplete_fields = ("enterprise", "location")
+    list_select_related = ("location", "enterprise")
+
+
+@admin.register(LeadSegment)
+class LeadSegmentAdmin(TenantOwnedAdmin):
+    list_display = ("code", "name", "enterprise", "external_id")
+    search_fields = ("code", "name", "external_id")
+
+
+@admin.register(CallbackRequest)
+class CallbackRequestAdmin(TenantOwnedAdmin):
+    list_display = ("__str__", "customer", "phone", "enterprise", "created_at")
+    search_fields = ("phone", "note", "external_id", "customer__last_name", "customer__email")
+    autocomplete_fields = ("enterprise", "customer")
+    list_select_related = ("customer", "enterprise")
+
+
+class ParticipantInline(admin.TabularInline):
+    model = AppointmentParticipant
+    fields = ("role", "type", "employee", "customer", "video_url")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Appointment)
+class AppointmentAdmin(EnterpriseScopedAdmin):
+    list_display = ("__str__", "external_id", "status", "meeting_type", "subject", "office", "enterprise", "created_at")
+    list_filter = ("status", "meeting_type", "created_from", "enterprise")
+    search_fields = ("external_id", "participants__customer__last_name", "participants__customer__email")
+    list_select_related = ("subject", "office", "enterprise")
+    date_hierarchy = "created_at"
+    inlines = [ParticipantInline]
+    fieldsets = [
+        (None, {"fields": ("enterprise", "status", "external_id", "subject", "office", "meeting_type", "hybrid")}),
+        ("Time", {"fields": ("start", "end", "trailing_buffer_time")}),
+        ("References", {"fields": ("location", "listing", "lead_segment", "callback_request")}),
+        ("Messages", {"fields": ("message_for_customer", "internal_notes")}),
+        (
+            "Audit",
+            {
+                "fields": (
+                    ("created_at", "created_by_type", "created_by_id", "created_from"),
+                    ("updated_at", "updated_by_type", "updated_by_id", "updated_from"),
+                )
+            },
+        ),
+    ]
+    # Changes to appointments are business operations (services), not field edits.
+    readonly_fields = flatten_fieldsets(fieldsets)
+    change_list_template = "admin/appointments/appointment/change_list.html"
+
+    def has_add_permission(self, request):
+        return False
+
+    def may_invite(self, request) -> bool:
+        return request.user.has_perm("appointments.add_appointment")
+
+    def get_urls(self):
+        invite = self.admin_site.admin_view(self.invite_view)
+        return [path("invite/", invite, name="appointments_appointment_invite"), *super().get_urls()]
+
+    def changelist_view(self, request, extra_context=None):
+        return super().changelist_view(request, {"may_invite": self.may_invite(request), **(extra_context or {})})
+
+    def invite_view(self, request):
+        """Invite a customer: the back office's form, ``invite_create`` as the logged-in employee."""
+        if not self.may_invite(request):
+            raise PermissionDenied
+        employee = staff_employee(request)
+        form = InviteForm(request.POST if request.method == "POST" else None, employee=employee)
+        if request.method == "POST" and form.is_valid():
+            appointment = form.create()
+            if appointment is not None:
+                self.message_user(request, f"Invite {appointment.pk} created.", messages.SUCCESS)
+                return redirect(reverse("admin:appointments_appointment_change", args=[appointment.pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": "Invite a customer",
+            "form": form,
+            "employee": employee,
+        }
+        return TemplateResponse(request, "admin/appointments/appointment/invite.html", context)
