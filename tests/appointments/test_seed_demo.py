@@ -45,6 +45,14 @@ def test_seed_prints_one_json_object_with_working_credentials(db, capsys):
     staff = Employee.objects.get(pk=data["employees"][0]).user
     assert staff.username == data["staff"]["username"] and staff.is_staff
     assert staff.check_password(data["staff"]["password"])
+    assert staff.has_perm("appointments.add_appointment") and not staff.has_perm("appointments.delete_appointment")
+    assert not staff.has_perm("participants.change_enterprise")
+
+
+def test_demo_staff_can_use_the_admins_invite_view(db, capsys, client):
+    data = seed(capsys)
+    client.login(**data["staff"])
+    assert client.get("/admin/appointments/appointment/invite/").status_code == 200
 
 
 def test_seed_is_idempotent(db, capsys):

@@ -8,6 +8,7 @@ import json
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
@@ -164,6 +165,14 @@ def seed_enterprise(slug: str, base_url: str) -> dict:
     )
     user.set_password(password)
     user.save()
+    # A back-office employee: may view, add and change the enterprise's records in the admin
+    # (including "Invite a customer"), but not delete them or touch enterprises.
+    user.user_permissions.set(
+        Permission.objects.filter(
+            content_type__app_label__in=["appointments", "participants"],
+            codename__regex=r"^(view|add|change)_",
+        ).exclude(content_type__model="enterprise")
+    )
     Employee.objects.filter(user=user).exclude(pk=employees[0].pk).update(user=None)
     employees[0].user = user
     employees[0].save(update_fields=["user"])
