@@ -6,9 +6,11 @@ from rest_framework.response import Response
 
 from participants.permissions import EnterpriseToken
 
+from ..idempotency import idempotent
 from ..models import Appointment, AppointmentParticipant
 from ..services import Actor, invite_create, parse_id
 from .filters import AppointmentFilter
+from .schema import invite_schema, list_schema, retrieve_schema
 from .serializers import InviteRequestSerializer, appointment_representation
 
 DEFAULT_LIMIT = 25
@@ -55,6 +57,7 @@ class AppointmentViewSet(viewsets.GenericViewSet):
             appointment, self.request.language_preference, self.enterprise.default_language
         )
 
+    @list_schema(default_limit=DEFAULT_LIMIT, max_limit=MAX_LIMIT)
     def list(self, request, enterprise):
         offset = _integer_parameter(request.query_params, "offset", 0, 0)
         limit = _integer_parameter(request.query_params, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
@@ -66,12 +69,14 @@ class AppointmentViewSet(viewsets.GenericViewSet):
             }
         )
 
+    @retrieve_schema
     def retrieve(self, request, enterprise, pk):
         appointment = self.get_queryset().filter(pk=parse_id(pk)).first() if parse_id(pk) else None
         if appointment is None:
             raise AppointmentNotFound()
         return Response({"data": self.represent(appointment)})
 
+    @invite_schema
     @action(detail=False, methods=["post"], url_path="_actions/invite")
     def invite(self, request, enterprise):
         body = InviteRequestSerializer(data=request.data)
@@ -79,5 +84,14 @@ class AppointmentViewSet(viewsets.GenericViewSet):
         actor = Actor(
             type=Appointment.ActorType.API_CLIENT, id=str(request.auth.application_id), channel=Appointment.Channel.API
         )
-        appointment = invite_create(enterprise=self.enterprise, actor=actor, **body.invite_kwargs())
-        return Response({"data": self.represent(appointment)}, status=status.HTTP_201_CREATED)
+
+        def create() -> Response:
+            appointment = invite_create(enterprise=self.enterprise, actor=actor, **body.invite_kwargs())
+            return Response({"data": self.represent(appointment)}, status=status.HTTP_201_CREATED)
+
+        def replay(appointment_id: int) -> Response:
+            appointment = self.get_queryset().get(pk=appointment_id)
+            return Response({"data": self.represent(appointment)}, status=status.HTTP_201_CREATED)
+
+        # A retry with the same Idempotency-Key replays the first answer instead of creating again.
+        return idempotent(request, create, replay)
