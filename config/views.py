@@ -60,7 +60,7 @@ class HealthView(APIView):
                 "required": ["status"],
                 "properties": {"status": {"type": "string", "enum": ["ok"]}},
             },
-            **error_responses(503),
+            **error_responses(400, 503),
         },
     )
     def get(self, request):

@@ -225,16 +225,20 @@ EXAMPLE_NOT_UNIQUE = {
 
 # --- Operations ------------------------------------------------------------------------------------
 
-READ_ERRORS = (401, 403, 404, 406, 429, 500, 503)
+# Any operation can meet these (400: an invalid X-Correlation-Id header, for one).
+READ_ERRORS = (400, 401, 403, 404, 406, 429, 500, 503)
 
-def list_schema(*, default_limit: int, max_limit: int):
+def list_schema(*, default_limit: int, max_limit: int, max_offset: int):
     return extend_schema(
         operation_id="appointments_list",
         tags=["appointments"],
         summary="List appointments",
         description="Newest first. Array filters take the `name[]=value` form only (repeatable).",
         parameters=[
-            OpenApiParameter("offset", {"type": "integer", "minimum": 0, "default": 0}, description="How many to skip."),
+            OpenApiParameter(
+                "offset", {"type": "integer", "minimum": 0, "maximum": max_offset, "default": 0},
+                description="How many to skip.",
+            ),
             OpenApiParameter(
                 "limit", {"type": "integer", "minimum": 1, "maximum": max_limit, "default": default_limit},
                 description="How many to return.",
@@ -248,7 +252,7 @@ def list_schema(*, default_limit: int, max_limit: int):
             ),
         ],
         filters=False,
-        responses={200: AppointmentListEnvelopeDoc, **error_responses(400, *READ_ERRORS)},
+        responses={200: AppointmentListEnvelopeDoc, **error_responses(*READ_ERRORS)},
         examples=[
             OpenApiExample(
                 "Appointments",
@@ -296,7 +300,7 @@ invite_schema = extend_schema(
     ],
     responses={
         201: AppointmentEnvelopeDoc,
-        **error_responses(400, *READ_ERRORS, 409, 413, 415, 422),
+        **error_responses(*READ_ERRORS, 409, 413, 415, 422),
     },
     examples=[
         OpenApiExample("Invite on location", value=EXAMPLE_INVITE, request_only=True),
