@@ -220,6 +220,21 @@ X_FRAME_OPTIONS = "DENY"
 # WhiteNoise serves STATIC_ROOT (filled by collectstatic); in development straight from the apps.
 WHITENOISE_USE_FINDERS = DEBUG
 
+# OAuth 2.0 Security BCP (RFC 9700), which the deploy checks ask for. Only the client-credentials
+# grant is used; tokens are stored as checksums only, and never accepted in a query string.
+OAUTH2_PROVIDER.update(
+    {
+        "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
+        "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,
+        "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,
+        "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,
+        "COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS": True,
+        "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
+        "REFRESH_TOKEN_REUSE_PROTECTION": True,
+        "ALLOWED_REDIRECT_URI_SCHEMES": ["https"],
+    }
+)
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "Invites API",
     "DESCRIPTION": (
