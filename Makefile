@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test migrate seed clean
+.PHONY: install run test migrate seed clean serve fuzz
 
 # Idempotent: re-installs only when pyproject.toml changed since the last install.
 $(STAMP): pyproject.toml
@@ -31,3 +31,15 @@ test: install
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache
+
+# --- Production server and API fuzzing (issue 7) --------------------------------------------------
+# `make serve`: gunicorn (config/gunicorn.py; workers = WEB_CONCURRENCY or 2 x cores + 1) on the
+# database DATABASE_URL names, after migrations, static files (the API docs) and the cache table.
+serve: migrate
+	$(BIN)/python manage.py collectstatic --noinput -v 0
+	$(BIN)/python manage.py createcachetable
+	HOST=$(HOST) PORT=$(PORT) $(BIN)/gunicorn -c config/gunicorn.py config.wsgi
+
+# `make fuzz`: schemathesis against a throwaway live server (bounded; see tests/fuzz/__main__.py).
+fuzz: install
+	$(BIN)/python -m tests.fuzz
