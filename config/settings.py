@@ -185,7 +185,7 @@ LOGGING = {
 }
 
 # --- API schema, limits and production hardening (issue 7) --------------------------------------
-# Request bodies above this many bytes are refused with 413 (API and forms alike).
+# API request bodies above this many bytes are refused with 413 (form posts, through Django, with 400).
 API_MAX_BODY_SIZE = env.int("API_MAX_BODY_SIZE", default=1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_SIZE
 # JSON nested deeper than this is refused with 400 MALFORMED_JSON (the invite body needs 5).
