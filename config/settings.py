@@ -198,7 +198,7 @@ CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 # Idempotency-Key: how long a key is remembered, and after how long a request that holds a key
 # but never finished (its worker died) is considered abandoned.
 IDEMPOTENCY_KEY_TTL_HOURS = env.int("IDEMPOTENCY_KEY_TTL_HOURS", default=24)
-IDEMPOTENCY_LOCK_SECONDS = env.int("IDEMPOTENCY_LOCK_SECONDS", default=300)
+IDEMPOTENCY_LOCK_SECONDS = env.int("IDEMPOTENCY_LOCK_SECONDS", default=60)
 # Seconds a client is told to wait (Retry-After) when the database is unreachable.
 DATABASE_RETRY_AFTER = env.int("DATABASE_RETRY_AFTER", default=5)
 
