@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test migrate seed clean bench browser-deps
+.PHONY: install run test migrate seed clean bench browser-deps serve fuzz
 
 # Idempotent: re-installs only when pyproject.toml changed since the last install.
 $(STAMP): pyproject.toml
@@ -38,12 +38,4 @@ test: install browser-deps
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache
 
-# --- Geocoding ------------------------------------------------------------------------------------
-.PHONY: bench-geocode
-bench-geocode: install
-	$(BIN)/python bench/geocode_offline.py
-
-# Invite throughput and latency against a one-row-insert baseline (PostgreSQL, gunicorn, wrk).
-bench: install
-	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
-	$(BIN)/python bench/invite_load.py $(BENCH_ARGS)
+.PHONY: install run test migrate seed clean bench browser-deps serve fuzz

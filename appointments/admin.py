@@ -13,9 +13,11 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from modeltranslation.admin import TabbedTranslationAdmin
 
+from config.admin import SuperuserReadOnlyAdmin
 from participants.admin import AUDIT_FIELDS, EnterpriseScopedAdmin
 
 from .forms import InviteForm
+from .idempotency import IdempotencyKey
 from .models import Appointment, AppointmentParticipant, CallbackRequest, LeadSegment, Listing, Office, Subject
 from .views import staff_employee
 
@@ -136,3 +138,12 @@ class AppointmentAdmin(EnterpriseScopedAdmin):
             "employee": employee,
         }
         return TemplateResponse(request, "admin/appointments/appointment/invite.html", context)
+
+
+@admin.register(IdempotencyKey)
+class IdempotencyKeyAdmin(SuperuserReadOnlyAdmin):
+    """Idempotency keys of API clients, to see why a retry was replayed or refused."""
+
+    list_display = ("key", "api_client", "appointment", "response_status", "created_at")
+    list_filter = ("response_status",)
+    search_fields = ("key",)

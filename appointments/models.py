@@ -197,3 +197,7 @@ class AppointmentParticipant(models.Model):
 
     def __str__(self):
         return f"{self.role} {self.type} {self.participant_id}"
+
+
+# Registered here so that Django finds the model; it lives beside the logic that uses it.
+from .idempotency import IdempotencyKey  # noqa: E402, F401

@@ -7,10 +7,14 @@ stack trace or framework detail ever reaches a client.
 from __future__ import annotations
 
 import logging
+import math
+from collections import defaultdict
 from collections.abc import Iterator
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -56,6 +60,8 @@ VALIDATION_CODES = {
     "unknown_property": "UNKNOWN_PROPERTY",
     "not_unique": "NOT_UNIQUE",
 }
+# A DRF validation code that VALIDATION_CODES does not rename.
+OTHER_VALIDATION_CODE = "INVALID"
 
 # Codes for DRF's own exceptions.
 EXCEPTION_CODES = {
@@ -71,6 +77,54 @@ EXCEPTION_CODES = {
 }
 
 
+# Failures outside the business rules that the API reports with its own code (``api_code``).
+class InvalidHeader(exceptions.APIException):
+    status_code = 400
+    api_code = "INVALID_HEADER"
+    default_detail = "A request header is invalid."
+
+
+class PayloadTooLarge(exceptions.APIException):
+    status_code = 413
+    api_code = "PAYLOAD_TOO_LARGE"
+    default_detail = "The request body is too large."
+
+
+class DatabaseUnavailable(exceptions.APIException):
+    status_code = 503
+    api_code = "DATABASE_UNAVAILABLE"
+    default_detail = "The service is temporarily unavailable, please retry later."
+
+    @property
+    def wait(self) -> int:
+        return settings.DATABASE_RETRY_AFTER
+
+
+class InternalError(exceptions.APIException):
+    status_code = 500
+    api_code = "INTERNAL_ERROR"
+    default_detail = "An unexpected error occurred"
+
+
+def error_codes_by_status() -> dict[int, list[str]]:
+    """Every error code the API can answer with, by HTTP status: generated from the exception
+    classes (``DomainError`` subclasses, API exceptions with an ``api_code``, DRF's own) so that
+    the published schema cannot drift from the code."""
+    codes: dict[int, set[str]] = defaultdict(set)
+    codes[400].update({*VALIDATION_CODES.values(), OTHER_VALIDATION_CODE})
+    for cls, code in EXCEPTION_CODES.items():
+        codes[cls.status_code].add(code)
+    stack = [exceptions.APIException]
+    while stack:
+        cls = stack.pop()
+        stack.extend(cls.__subclasses__())
+        if "api_code" in vars(cls):
+            codes[cls.status_code].add(cls.api_code)
+    for cls in DomainError.all_subclasses():
+        codes[cls.status].add(cls.code)
+    return {status_code: sorted(found) for status_code, found in sorted(codes.items())}
+
+
 def error_entry(*, status_code: int, code: str, message: str, arguments: dict[str, Any] | None = None, type: str | None = None) -> dict:
     return {
         "message": str(message),
@@ -81,10 +135,29 @@ def error_entry(*, status_code: int, code: str, message: str, arguments: dict[st
     }
 
 
-def error_json_response(status_code: int, code: str, message: str, **arguments) -> JsonResponse:
+def api_exception_entry(exc: exceptions.APIException, **arguments) -> tuple[dict, dict[str, str]]:
+    """The envelope entry and the response headers for a DRF (or our own) API exception."""
+    headers = {}
+    if getattr(exc, "auth_header", None):
+        headers["WWW-Authenticate"] = exc.auth_header
+    if getattr(exc, "wait", None):
+        # Retry-After is whole seconds; never tell a client to retry before it may.
+        headers["Retry-After"] = str(max(1, math.ceil(exc.wait)))
+    code = next(
+        (value for cls, value in EXCEPTION_CODES.items() if isinstance(exc, cls)),
+        str(exc.default_code).upper(),
+    )
+    detail = exc.detail if isinstance(exc.detail, str) else exc.default_detail
+    entry = error_entry(
+        status_code=exc.status_code, code=getattr(exc, "api_code", code), message=detail, arguments=arguments
+    )
+    return entry, headers
+
+
+def error_json_response(exc: exceptions.APIException, **arguments) -> JsonResponse:
     """The envelope outside DRF (middleware, Django's 404/500 handlers)."""
-    entry = error_entry(status_code=status_code, code=code, message=message, arguments=arguments)
-    return JsonResponse({"errors": [entry]}, status=status_code)
+    entry, headers = api_exception_entry(exc, **arguments)
+    return JsonResponse({"errors": [entry]}, status=exc.status_code, headers=headers)
 
 
 def json_pointer(parts: tuple) -> str:
@@ -122,12 +195,17 @@ def api_exception_handler(exc: Exception, context: dict) -> Response:
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied()
+    elif isinstance(exc, OperationalError | InterfaceError):
+        # The database is down or the connection broke: the client may retry; any transaction
+        # of this request has been rolled back, so nothing is half-written.
+        logger.error("Database unavailable: %s: %s", type(exc).__name__, exc)
+        exc = DatabaseUnavailable()
 
     if isinstance(exc, exceptions.ValidationError):
         entries = [
             error_entry(
                 status_code=400,
-                code=VALIDATION_CODES.get(getattr(error, "code", None), "INVALID"),
+                code=VALIDATION_CODES.get(getattr(error, "code", None), OTHER_VALIDATION_CODE),
                 message=error,
                 arguments={"pointer": pointer},
             )
@@ -135,21 +213,10 @@ def api_exception_handler(exc: Exception, context: dict) -> Response:
         ]
         return Response({"errors": entries}, status=status.HTTP_400_BAD_REQUEST)
 
-    if isinstance(exc, exceptions.APIException):
-        if getattr(exc, "auth_header", None):
-            headers["WWW-Authenticate"] = exc.auth_header
-        if getattr(exc, "wait", None):
-            headers["Retry-After"] = str(int(exc.wait))
-        code = next(
-            (value for cls, value in EXCEPTION_CODES.items() if isinstance(exc, cls)),
-            str(exc.default_code).upper(),
-        )
-        detail = exc.detail if isinstance(exc.detail, str) else exc.default_detail
-        entry = error_entry(status_code=exc.status_code, code=getattr(exc, "api_code", code), message=detail)
-        return Response({"errors": [entry]}, status=exc.status_code, headers=headers)
-
-    # Anything else is our bug: log it with the request's correlation id, tell the client nothing more.
-    view = context.get("view")
-    logger.exception("Unhandled error in %s", type(view).__name__ if view else "API")
-    entry = error_entry(status_code=500, code="INTERNAL_ERROR", message="An unexpected error occurred")
-    return Response({"errors": [entry]}, status=status.HTTP_500_INTERNAL_SERVER_ERROR)
+    if not isinstance(exc, exceptions.APIException):
+        # Anything else is our bug: log it with the request's correlation id, tell the client nothing more.
+        view = context.get("view")
+        logger.exception("Unhandled error in %s", type(view).__name__ if view else "API")
+        exc = InternalError()
+    entry, headers = api_exception_entry(exc)
+    return Response({"errors": [entry]}, status=exc.status_code, headers=headers)

@@ -6,14 +6,21 @@ from __future__ import annotations
 import re
 import uuid
 
+from django.conf import settings
+
 from locations.languages import parse_accept_language
 
-from .exceptions import error_json_response
+from .exceptions import InvalidHeader, PayloadTooLarge, error_json_response
 from .log import correlation_id as _correlation_id
 
 HEADER = "X-Correlation-Id"
 # 1..36 visible ASCII characters: long enough for a UUID, and safe to write into logs.
 _VALID_CORRELATION_ID = re.compile(r"^[\x21-\x7e]{1,36}$")
+
+
+def is_api_request(request) -> bool:
+    """API paths answer in the JSON error envelope, never with an HTML page."""
+    return request.path.startswith("/api/")
 
 
 class CorrelationIdMiddleware:
@@ -28,12 +35,9 @@ class CorrelationIdMiddleware:
         try:
             request.correlation_id = correlation_id
             request.language_preference = parse_accept_language(request.headers.get("Accept-Language"))
-            if given is not None and not valid and request.path.startswith("/api/"):
+            if given is not None and not valid and is_api_request(request):
                 response = error_json_response(
-                    400,
-                    "INVALID_HEADER",
-                    f"{HEADER} must be 1 to 36 visible ASCII characters",
-                    header=HEADER,
+                    InvalidHeader(f"{HEADER} must be 1 to 36 visible ASCII characters"), header=HEADER
                 )
             else:
                 response = self.get_response(request)
@@ -41,3 +45,26 @@ class CorrelationIdMiddleware:
             return response
         finally:
             _correlation_id.reset(token)
+
+
+class ApiBodySizeLimitMiddleware:
+    """Refuses an API request whose declared body exceeds ``API_MAX_BODY_SIZE`` with 413, before
+    anything reads it. (DRF's JSON parser reads the stream itself, past Django's
+    DATA_UPLOAD_MAX_MEMORY_SIZE check; WSGI servers never hand over more than Content-Length.)"""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if is_api_request(request):
+            try:
+                length = int(request.META.get("CONTENT_LENGTH") or 0)
+            except ValueError:
+                length = 0
+            if length > settings.API_MAX_BODY_SIZE:
+                return error_json_response(
+                    PayloadTooLarge(f"The request body must not exceed {settings.API_MAX_BODY_SIZE} bytes."),
+                    maxBytes=settings.API_MAX_BODY_SIZE,
+                )
+        return self.get_response(request)
+

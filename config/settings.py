@@ -32,6 +32,8 @@ INSTALLED_APPS = [
     "rest_framework",
     "oauth2_provider",
     "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI / ReDoc assets served by us, no CDN
     "locations",
     "participants",
     "appointments",
@@ -40,7 +42,11 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "config.middleware.CorrelationIdMiddleware",
+    # API paths: 413 before a too-large body is read.
+    "config.middleware.ApiBodySizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Static files (admin, API docs) straight from gunicorn: no separate file server needed.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -111,12 +117,16 @@ LOGIN_URL = "/accounts/login/"
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["oauth2_provider.contrib.rest_framework.OAuth2Authentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["config.parsers.BoundedJSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "EXCEPTION_HANDLER": "config.exceptions.api_exception_handler",
     "UNAUTHENTICATED_USER": None,
     # Errors of array items keyed by index (the only format from DRF 3.20 on).
     "LIST_SERIALIZER_ERRORS_AS_DICT": True,
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # OPTIONS answers 405: DRF's metadata introspection needs a serializer our views don't have.
+    "DEFAULT_METADATA_CLASS": None,
+    "DEFAULT_THROTTLE_CLASSES": ["config.throttling.ApiClientRateThrottle"],
 }
 
 SCOPE_READ_WRITE = "engage:appointments:readWrite"
@@ -162,6 +172,10 @@ GEOCODER_CACHE_NEGATIVE_TTL = env.int("GEOCODER_CACHE_NEGATIVE_TTL", default=24 
 
 # --- Logging -------------------------------------------------------------------------------------
 LOG_LEVEL = env("LOG_LEVEL", default="INFO")
+# "json": one JSON object per line (for log shippers); "plain": human-readable lines.
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain")
+if LOG_FORMAT not in ("json", "plain"):
+    raise environ.ImproperlyConfigured("LOG_FORMAT must be 'json' or 'plain'")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -171,9 +185,14 @@ LOGGING = {
     },
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s [%(correlation_id)s] %(name)s: %(message)s"},
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s %(message)s %(correlation_id)s",
+            "rename_fields": {"asctime": "timestamp", "levelname": "level", "name": "logger"},
+        },
     },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["correlation_id"]},
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["correlation_id"]},
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
@@ -187,9 +206,89 @@ LOGGING = {
 # collectstatic into STATIC_ROOT. modeltranslation reads JQUERY_UI_URL (its default is a CDN).
 import xstatic.pkg.jquery_ui  # noqa: E402
 
-MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1, "whitenoise.middleware.WhiteNoiseMiddleware")
 STATICFILES_DIRS = [BASE_DIR / "static", ("jquery-ui", xstatic.pkg.jquery_ui.BASE_DIR)]
 JQUERY_UI_URL = "jquery-ui/jquery-ui.min.js"
 LOGIN_REDIRECT_URL = "/backoffice/"
 LOGOUT_REDIRECT_URL = "/accounts/login/"
 PRODUCT_NAME = "Invites"
+
+# --- API schema, limits and production hardening (issue 7) --------------------------------------
+# API request bodies above this many bytes are refused with 413 (form posts, through Django, with 400).
+API_MAX_BODY_SIZE = env.int("API_MAX_BODY_SIZE", default=1024 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_SIZE
+# JSON nested deeper than this is refused with 400 MALFORMED_JSON (the invite body needs 5).
+API_MAX_JSON_DEPTH = env.int("API_MAX_JSON_DEPTH", default=32)
+# Requests per API client (DRF rate syntax: N/second|minute|hour|day); 429 with Retry-After above.
+API_THROTTLE_RATE = env.str("API_THROTTLE_RATE", default="3000/min")
+# Throttle counters live in the cache: with several app servers, point CACHE_URL at a shared
+# cache (e.g. dbcache://api_cache, created by `make serve`) so that they count together.
+CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+# Idempotency-Key: how long a key is remembered, and after how long a request that holds a key
+# but never finished (its worker died) is considered abandoned.
+IDEMPOTENCY_KEY_TTL_HOURS = env.int("IDEMPOTENCY_KEY_TTL_HOURS", default=24)
+IDEMPOTENCY_LOCK_SECONDS = env.int("IDEMPOTENCY_LOCK_SECONDS", default=60)
+# Seconds a client is told to wait (Retry-After) when the database is unreachable.
+DATABASE_RETRY_AFTER = env.int("DATABASE_RETRY_AFTER", default=5)
+
+# HTTPS and security headers. Defaults are strict when DEBUG is off; behind a reverse proxy that
+# terminates TLS, the proxy must set X-Forwarded-Proto (see README "Deployment").
+# Trust X-Forwarded-Proto only when told to: a client could forge it if nothing strips it.
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("DJANGO_BEHIND_PROXY", default=False) else None
+SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=not DEBUG)
+# Load balancers probe the health check over plain HTTP: don't redirect it.
+SECURE_REDIRECT_EXEMPT = [r"^api/health$"]
+SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=0 if DEBUG else 31_536_000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", default=not DEBUG)
+SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=not DEBUG)
+SESSION_COOKIE_SECURE = env.bool("DJANGO_SESSION_COOKIE_SECURE", default=not DEBUG)
+CSRF_COOKIE_SECURE = env.bool("DJANGO_CSRF_COOKIE_SECURE", default=not DEBUG)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+# WhiteNoise serves STATIC_ROOT (filled by collectstatic); in development straight from the apps.
+WHITENOISE_USE_FINDERS = DEBUG
+
+# OAuth 2.0 Security BCP (RFC 9700), which the deploy checks ask for. Only the client-credentials
+# grant is used; tokens are stored as checksums only, and never accepted in a query string.
+OAUTH2_PROVIDER.update(
+    {
+        "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
+        "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,
+        "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,
+        "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,
+        "COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS": True,
+        "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
+        "REFRESH_TOKEN_REUSE_PROTECTION": True,
+        "ALLOWED_REDIRECT_URI_SCHEMES": ["https"],
+    }
+)
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Invites API",
+    "DESCRIPTION": (
+        "Create appointment invites and read appointments. Every non-2xx response is the error "
+        "envelope `{\"errors\": [...]}`; the codes each status can carry are listed in its schema."
+    ),
+    "VERSION": "1.0.0",
+    # 3.1: nullable references ("location": null) are expressible; in 3.0 they are not.
+    "OAS_VERSION": "3.1.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    "COMPONENT_SPLIT_REQUEST": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "OAUTH2_FLOWS": ["clientCredentials"],
+    "OAUTH2_TOKEN_URL": "/o/token/",
+    "OAUTH2_SCOPES": OAUTH2_PROVIDER["SCOPES"],
+    # Named enums for choice sets used under several property names.
+    "ENUM_NAME_OVERRIDES": {
+        "ActorTypeEnum": "appointments.models.Appointment.ActorType",
+        "ChannelEnum": "appointments.models.Appointment.Channel",
+    },
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "config.schema.add_error_envelopes",
+    ],
+}

@@ -5,12 +5,19 @@ from django.views.generic import RedirectView
 from django.urls import include, path, re_path
 from oauth2_provider import views as oauth2_views
 
-from .views import api_not_found
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+from .views import HealthView, api_not_found
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     # Only the token endpoint: API clients use the client-credentials grant.
     path("o/token/", oauth2_views.TokenView.as_view(), name="oauth2_token"),
+    # issue 7: health check, OpenAPI schema and its docs (assets served locally, no CDN)
+    path("api/health", HealthView.as_view(), name="health"),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
     path("api/", include("appointments.api.urls")),
     re_path(r"^api/", api_not_found),
     # Back office: staff pages and their login.

@@ -1,6 +1,8 @@
 from django.contrib import admin
 from modeltranslation.admin import TabbedTranslationAdmin
 
+from config.admin import SuperuserReadOnlyAdmin
+
 from .models import GeocodingCacheEntry, Location
 
 
@@ -22,26 +24,10 @@ class LocationAdmin(TabbedTranslationAdmin):
 
 
 @admin.register(GeocodingCacheEntry)
-class GeocodingCacheEntryAdmin(admin.ModelAdmin):
-    """The shared geocoding cache, for operators to inspect or evict entries (``manage.py
-    geocoding_cache`` warms and clears it in bulk). Entries are written only by the geocoder."""
+class GeocodingCacheEntryAdmin(SuperuserReadOnlyAdmin):
+    """The shared geocoding cache, to inspect or evict entries (``manage.py geocoding_cache`` warms
+    and clears it in bulk)."""
 
     list_display = ("query", "provider", "latitude", "longitude", "created_at", "expires_at")
     list_filter = ("provider",)
     search_fields = ("query",)
-    readonly_fields = ("provider", "key", "query", "latitude", "longitude", "created_at", "expires_at")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_module_permission(self, request):
-        return request.user.is_superuser
-
-    def has_view_permission(self, request, obj=None):
-        return request.user.is_superuser
-
-    def has_delete_permission(self, request, obj=None):
-        return request.user.is_superuser

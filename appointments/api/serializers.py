@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
+from django.core.validators import RegexValidator
 from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail, ValidationError
 
@@ -68,14 +69,18 @@ class GeolocationSerializer(StrictSerializer):
 
 
 class LocationSerializer(StrictSerializer):
-    countryCode = StrictCharField(min_length=2, max_length=2)
+    # A validator rather than code in validate_countryCode, so that the schema publishes the pattern.
+    countryCode = StrictCharField(
+        min_length=2,
+        max_length=2,
+        # Letters only: the length has its own rule (one violation, one entry).
+        validators=[RegexValidator(r"^[A-Za-z]*$", "Must be an ISO 3166-1 alpha-2 country code.", code="invalid")],
+    )
     postalCode = StrictCharField(min_length=1, max_length=MAX_POSTAL_CODE, allow_null=True, required=False)
     geolocation = GeolocationSerializer(allow_null=True, required=False)
     translations = TranslationsSerializer()
 
     def validate_countryCode(self, value):
-        if not (value.isascii() and value.isalpha()):
-            raise ValidationError("Must be an ISO 3166-1 alpha-2 country code.", code="invalid")
         return value.upper()
 
 

@@ -10,6 +10,7 @@ from django.contrib.auth.models import Permission
 from django.apps import apps
 
 from appointments.models import Appointment
+from appointments.idempotency import IdempotencyKey
 from locations.models import GeocodingCacheEntry
 from participants.models import ApiClient
 from tests.appointments.backoffice_support import invite_post, staff_user
@@ -38,8 +39,8 @@ def test_every_changelist_and_add_form_renders(superuser_client, acme):
         info = f"/admin/{model._meta.app_label}/{model._meta.model_name}/"
         assert superuser_client.get(info).status_code == 200, info
         assert superuser_client.get(info, {"q": "x"}).status_code == 200, info
-        # Appointments are created through the invite view; cache entries only by the geocoder.
-        expected = 403 if model in (Appointment, GeocodingCacheEntry) else 200
+        # Appointments are created through the invite view; cache entries and keys by the service.
+        expected = 403 if model in (Appointment, GeocodingCacheEntry, IdempotencyKey) else 200
         assert superuser_client.get(info + "add/").status_code == expected, info
 
 

@@ -1,0 +1,210 @@
+"""``Idempotency-Key`` for the invite: a client that retries after a timeout must not create a
+second appointment.
+
+Keys are scoped per API client and live in the database, so every app server behind the load
+balancer agrees, and the database arbitrates races:
+
+- the first request *inserts* the key (a unique constraint lets exactly one insert win) and runs;
+- the appointment is bound to the key *inside the transaction that creates it* (a ``post_save``
+  receiver), and only while the request still owns the key: creation and "this key is used" are
+  committed together or not at all;
+- same key + same body (sha256 of the canonical JSON) within ``IDEMPOTENCY_KEY_TTL_HOURS`` → the
+  original ``201`` replayed with ``Idempotent-Replayed: true``; a different body → 422
+  ``IDEMPOTENCY_KEY_REUSED``; still running → 409 ``IDEMPOTENCY_KEY_IN_USE``;
+- a request that fails (4xx/5xx) releases the key, so a retry can proceed; a key held by a worker
+  that died is taken over after ``IDEMPOTENCY_LOCK_SECONDS``.
+
+No transaction is held open while the invite runs (it geocodes over the network).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+import uuid
+from collections.abc import Callable
+from contextvars import ContextVar
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import DatabaseError, IntegrityError, models, transaction
+from django.db.models.signals import post_save
+from django.dispatch import receiver
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from rest_framework.response import Response
+
+from config.errors import DomainError
+
+logger = logging.getLogger(__name__)
+
+HEADER = "Idempotency-Key"
+REPLAYED_HEADER = "Idempotent-Replayed"
+MAX_KEY_LENGTH = 255
+# Visible ASCII only: keys are compared byte for byte and may end up in logs.
+_VALID_KEY = re.compile(rf"^[\x21-\x7e]{{1,{MAX_KEY_LENGTH}}}$")
+
+
+class IdempotencyKeyInvalid(DomainError):
+    code = "IDEMPOTENCY_KEY_INVALID"
+    default_message = _("Idempotency-Key must be 1 to 255 visible ASCII characters")
+    status = 400
+    type = "VALIDATION"
+
+
+class IdempotencyKeyInUse(DomainError):
+    code = "IDEMPOTENCY_KEY_IN_USE"
+    default_message = _("A request with this Idempotency-Key is still in progress, retry later")
+    status = 409
+    type = "CONFLICT"
+
+
+class IdempotencyKeyReused(DomainError):
+    code = "IDEMPOTENCY_KEY_REUSED"
+    default_message = _("This Idempotency-Key was already used with a different request body")
+
+
+class IdempotencyKey(models.Model):
+    api_client = models.ForeignKey(settings.OAUTH2_PROVIDER_APPLICATION_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=MAX_KEY_LENGTH)
+    request_hash = models.CharField(max_length=64, help_text="sha256 of the canonical JSON request body")
+    created_at = models.DateTimeField(default=timezone.now)
+    # The request that holds the key (a fencing token) and since when; both cleared when done.
+    owner = models.UUIDField(null=True, blank=True)
+    locked_at = models.DateTimeField(null=True, blank=True)
+    appointment = models.ForeignKey(
+        "appointments.Appointment", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_body = models.JSONField(null=True, blank=True)
+
+    class Meta:
+        app_label = "appointments"
+        constraints = [models.UniqueConstraint(fields=["api_client", "key"], name="idempotency_key_unique_per_client")]
+        indexes = [models.Index(fields=["created_at"], name="idempotency_key_created_idx")]
+
+    def __str__(self):
+        return f"{self.key} ({self.api_client_id})"
+
+
+def request_fingerprint(data) -> str:
+    """The same JSON body, however it is spaced or its keys ordered, gives the same hash."""
+    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+# The key the current request holds while it creates its appointment (see _bind_appointment).
+_held_key: ContextVar[IdempotencyKey | None] = ContextVar("held_idempotency_key", default=None)
+
+
+def idempotent(request, create: Callable[[], Response], replay: Callable[[int], Response]) -> Response:
+    """Run ``create()`` at most once per API client and ``Idempotency-Key`` header.
+
+    ``replay(appointment_id)`` renders an appointment whose creator died before it could store
+    its response. Without the header, ``create()`` simply runs.
+    """
+    key = request.headers.get(HEADER)
+    if key is None:
+        return create()
+    if not _VALID_KEY.match(key):
+        raise IdempotencyKeyInvalid(arguments={"header": HEADER})
+    held = _claim(api_client_id=request.auth.application_id, key=key, request_hash=request_fingerprint(request.data))
+    if held.response_status is not None:
+        return Response(held.response_body, status=held.response_status, headers={REPLAYED_HEADER: "true"})
+    if held.appointment_id is not None:
+        response = replay(held.appointment_id)
+        response[REPLAYED_HEADER] = "true"
+        _complete(held, response)
+        return response
+
+    token = _held_key.set(held)
+    try:
+        response = create()
+    except BaseException:
+        _release(held)
+        raise
+    finally:
+        _held_key.reset(token)
+    if response.status_code >= 400:
+        _release(held)
+    else:
+        _complete(held, response)
+    return response
+
+
+@receiver(post_save, sender="appointments.Appointment", dispatch_uid="idempotency_bind_appointment")
+def _bind_appointment(sender, instance, created, **kwargs):
+    """Inside the transaction that creates the appointment: mark the key used, but only if this
+    request still holds it; otherwise abort that transaction rather than create a duplicate."""
+    held = _held_key.get()
+    if held is None or not created:
+        return
+    bound = IdempotencyKey.objects.filter(pk=held.pk, owner=held.owner, appointment__isnull=True).update(
+        appointment=instance
+    )
+    if not bound:
+        raise IdempotencyKeyInUse(arguments={"header": HEADER})
+    held.appointment = instance
+
+
+def _claim(*, api_client_id: int, key: str, request_hash: str) -> IdempotencyKey:
+    """The key, held by this request; or a finished one to replay. Raises if it cannot be used."""
+    for _attempt in range(3):
+        now = timezone.now()
+        try:
+            with transaction.atomic():
+                return IdempotencyKey.objects.create(
+                    api_client_id=api_client_id,
+                    key=key,
+                    request_hash=request_hash,
+                    created_at=now,
+                    owner=uuid.uuid4(),
+                    locked_at=now,
+                )
+        except IntegrityError:
+            pass  # the key exists: look at it
+        existing = IdempotencyKey.objects.filter(api_client_id=api_client_id, key=key).first()
+        if existing is None:
+            continue  # released meanwhile by a failed request: claim it again
+        if existing.created_at < now - timedelta(hours=settings.IDEMPOTENCY_KEY_TTL_HOURS):
+            IdempotencyKey.objects.filter(pk=existing.pk, created_at=existing.created_at).delete()
+            continue  # expired: a fresh key
+        if existing.request_hash != request_hash:
+            raise IdempotencyKeyReused(arguments={"header": HEADER})
+        if existing.response_status is not None or existing.appointment_id is not None:
+            return existing
+        if existing.locked_at < now - timedelta(seconds=settings.IDEMPOTENCY_LOCK_SECONDS):
+            # Its holder died mid-request without creating anything: take the key over.
+            owner = uuid.uuid4()
+            taken = IdempotencyKey.objects.filter(
+                pk=existing.pk, owner=existing.owner, appointment__isnull=True, response_status__isnull=True
+            ).update(owner=owner, locked_at=now)
+            if taken:
+                existing.owner, existing.locked_at = owner, now
+                return existing
+        raise IdempotencyKeyInUse(arguments={"header": HEADER})
+    raise IdempotencyKeyInUse(arguments={"header": HEADER})
+
+
+def _complete(held: IdempotencyKey, response: Response) -> None:
+    IdempotencyKey.objects.filter(pk=held.pk).update(
+        response_status=response.status_code, response_body=response.data, owner=None, locked_at=None
+    )
+
+
+def _release(held: IdempotencyKey) -> None:
+    """Forget the key after a failed request, unless its appointment was created after all."""
+    try:
+        IdempotencyKey.objects.filter(pk=held.pk, owner=held.owner, appointment__isnull=True).delete()
+    except DatabaseError:
+        # The failure was probably the database itself; the lock expires on its own.
+        logger.warning("Could not release Idempotency-Key %s; it frees itself after the lock timeout", held.pk)
+
+
+def purge_expired_keys() -> int:
+    """Delete keys older than the TTL; returns how many."""
+    cutoff = timezone.now() - timedelta(hours=settings.IDEMPOTENCY_KEY_TTL_HOURS)
+    deleted, _ = IdempotencyKey.objects.filter(created_at__lt=cutoff).delete()
+    return deleted

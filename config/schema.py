@@ -1,0 +1,125 @@
+"""API-wide parts of the OpenAPI schema (drf-spectacular): the error envelope per status with the
+codes it can carry (generated from the exception classes), the headers every operation shares,
+and the OAuth2 scopes each operation needs."""
+
+from __future__ import annotations
+
+from drf_spectacular.contrib.django_oauth_toolkit import DjangoOAuthToolkitScheme
+from drf_spectacular.utils import OpenApiResponse
+
+from participants.permissions import EnterpriseToken
+
+from .errors import DomainError
+from .exceptions import ERROR_TYPES, error_codes_by_status
+from .middleware import HEADER as CORRELATION_HEADER
+
+ERROR_DESCRIPTIONS = {
+    400: "The request is malformed: a body that is not JSON or violates the schema (one entry per "
+    "violation, `arguments.pointer` locates it), or an invalid parameter or header.",
+    401: "No valid access token.",
+    403: "The token belongs to another enterprise or lacks the scope.",
+    404: "No such enterprise or resource.",
+    406: "The Accept header excludes application/json.",
+    409: "A request with the same Idempotency-Key is still in progress.",
+    413: "The request body is larger than the configured limit (1 MiB by default).",
+    415: "The body is not application/json.",
+    422: "A business rule failed (the first one, in the documented order).",
+    429: "Too many requests for this API client; retry after Retry-After seconds.",
+    500: "An unexpected error; the correlation id identifies it in the logs.",
+    503: "A service we depend on (database, geocoder) is unavailable; retry after Retry-After seconds.",
+}
+# Response headers by status, besides X-Correlation-Id which every response carries.
+_RETRY_AFTER = {"Retry-After": {"schema": {"type": "integer", "minimum": 1}, "description": "Seconds to wait before retrying."}}
+ERROR_HEADERS = {
+    401: {"WWW-Authenticate": {"schema": {"type": "string"}, "description": "The Bearer challenge."}},
+    429: _RETRY_AFTER,
+    503: _RETRY_AFTER,
+}
+
+
+def _envelope_name(status_code: int) -> str:
+    return f"Errors{status_code}"
+
+
+def error_responses(*status_codes: int) -> dict[int, OpenApiResponse]:
+    """Responses for these statuses, each the error envelope (see ``add_error_envelopes``)."""
+    return {
+        code: OpenApiResponse(
+            response={"$ref": f"#/components/schemas/{_envelope_name(code)}"}, description=ERROR_DESCRIPTIONS[code]
+        )
+        for code in status_codes
+    }
+
+
+def _error_types(status_code: int) -> list[str]:
+    types = {ERROR_TYPES.get(status_code, "ERROR")}
+    types.update(cls.type for cls in DomainError.all_subclasses() if cls.status == status_code)
+    return sorted(types)
+
+
+def _envelope_schema(status_code: int, codes: list[str]) -> dict:
+    entry = {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["message", "code", "type", "statusCode", "arguments"],
+        "properties": {
+            "message": {"type": "string", "description": "For humans, in the negotiated language when translated."},
+            "code": {"type": "string", "enum": codes, "description": "Stable, for programs."},
+            "type": {"type": "string", "enum": _error_types(status_code)},
+            "statusCode": {"type": "string", "enum": [str(status_code)]},
+            "arguments": {"type": "object", "additionalProperties": True, "description": "Details, by code."},
+        },
+    }
+    return {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["errors"],
+        "properties": {"errors": {"type": "array", "minItems": 1, "items": entry}},
+    }
+
+
+def add_error_envelopes(result, generator, request, public):
+    """Postprocessing hook: the ``Errors<status>`` components with the codes each status can
+    carry (generated, so they cannot drift), and the headers every operation shares."""
+    catalogue = error_codes_by_status()
+    schemas = result.setdefault("components", {}).setdefault("schemas", {})
+    correlation = {
+        "name": CORRELATION_HEADER,
+        "in": "header",
+        "required": False,
+        "schema": {"type": "string", "minLength": 1, "maxLength": 36, "pattern": r"^[\x21-\x7e]{1,36}$"},
+        "description": "Echoed on the response; generated when absent; in every log line of the request.",
+    }
+    language = {
+        "name": "Accept-Language",
+        "in": "header",
+        "required": False,
+        "schema": {"type": "string"},
+        "description": "Languages for translated properties, e.g. `nl, en;q=0.8` or `en *`.",
+    }
+    used = set()
+    for path_item in result.get("paths", {}).values():
+        for operation in path_item.values():
+            operation.setdefault("parameters", []).extend([correlation, language])
+            for status, response in operation.get("responses", {}).items():
+                headers = response.setdefault("headers", {})
+                headers[CORRELATION_HEADER] = {"schema": {"type": "string"}, "description": "The request's correlation id."}
+                if status.isdigit() and int(status) >= 400:
+                    used.add(int(status))
+                    headers.update(ERROR_HEADERS.get(int(status), {}))
+    for status_code in sorted(used):
+        schemas[_envelope_name(status_code)] = _envelope_schema(status_code, catalogue.get(status_code, []))
+    return result
+
+
+class EnterpriseTokenScheme(DjangoOAuthToolkitScheme):
+    """The OAuth2 client-credentials scheme, with the scopes ``EnterpriseToken`` demands."""
+
+    priority = 1
+
+    def get_security_requirement(self, auto_schema):
+        if any(isinstance(p, EnterpriseToken) for p in auto_schema.view.get_permissions()):
+            return [{self.name: [scope]} for scope in sorted(EnterpriseToken.accepted_scopes(auto_schema.method))]
+        return super().get_security_requirement(auto_schema)
+
+

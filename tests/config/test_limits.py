@@ -1,0 +1,102 @@
+"""Hostile input: oversized bodies, deep or broken JSON, bad paging, floods. Always the envelope."""
+
+import json
+
+import pytest
+from django.core.cache import cache
+
+from appointments.models import Appointment
+from config.throttling import ApiClientRateThrottle
+from tests.support import invite_url, post_invite
+
+LIST_URL = "/api/enterprises/acme/appointments"
+
+
+def error(response, status):
+    assert response.status_code == status, response.content
+    assert response["Content-Type"] == "application/json"
+    assert "X-Correlation-Id" in response
+    entry = response.json()["errors"][0]
+    assert entry["statusCode"] == str(status)
+    return entry
+
+
+def test_a_body_over_the_limit_is_413(acme, api, settings):
+    settings.API_MAX_BODY_SIZE = 2000
+    body = acme.invite_body(message="x" * 2000)
+
+    entry = error(post_invite(api, body), 413)
+
+    assert entry["code"] == "PAYLOAD_TOO_LARGE"
+    assert entry["arguments"] == {"maxBytes": 2000}
+    assert not Appointment.objects.exists()
+
+
+def test_the_default_limit_is_one_mebibyte(acme, api):
+    body = acme.invite_body(message="x" * (1024 * 1024))
+    assert error(post_invite(api, body), 413)["code"] == "PAYLOAD_TOO_LARGE"
+    just_under = acme.invite_body(message="x" * (1024 * 1024 - 1000))
+    assert post_invite(api, just_under).status_code == 201
+
+
+def test_json_nested_deeper_than_the_limit_is_400(acme, api, settings):
+    settings.API_MAX_JSON_DEPTH = 32
+    nested = json.dumps(acme.invite_body(message=None))[:-1] + ', "deep": ' + "[" * 40 + "]" * 40 + "}"
+
+    entry = error(api.post(invite_url(), nested, content_type="application/json"), 400)
+
+    assert entry["code"] == "MALFORMED_JSON"
+    assert "nested deeper than 32" in entry["message"]
+
+
+def test_json_nested_past_the_parser_recursion_limit_is_400_not_500(api):
+    bomb = "[" * 100_000 + "]" * 100_000
+    assert error(api.post(invite_url(), bomb, content_type="application/json"), 400)["code"] == "MALFORMED_JSON"
+
+
+@pytest.mark.parametrize("raw", ['{"subjectId": ', "NaN", '{"a": Infinity}', "\xff\xfe", "[1,]"])
+def test_malformed_json_is_400(api, raw):
+    response = api.post(invite_url(), raw.encode("latin-1"), content_type="application/json")
+    assert error(response, 400)["code"] == "MALFORMED_JSON"
+
+
+def test_another_media_type_is_415(api):
+    response = api.post(invite_url(), "subjectId=1", content_type="application/x-www-form-urlencoded")
+    assert error(response, 415)["code"] == "UNSUPPORTED_MEDIA_TYPE"
+
+
+@pytest.mark.parametrize(
+    "params", [{"limit": "0"}, {"limit": "1001"}, {"offset": "-1"}, {"limit": "ten"}, {"offset": "9" * 5000}, {"offset": "1e3"}]
+)
+def test_invalid_paging_is_400(api, params):
+    entry = error(api.get(LIST_URL, params), 400)
+    (name,) = params
+    assert entry["arguments"] == {"pointer": f"/{name}"}
+
+
+def test_options_is_405_in_the_envelope(api):
+    assert error(api.options(invite_url()), 405)["code"] == "METHOD_NOT_ALLOWED"
+
+
+@pytest.fixture
+def throttle(settings):
+    settings.API_THROTTLE_RATE = "3/min"
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def test_each_api_client_is_rate_limited_with_retry_after(acme, throttle):
+    api, other = acme.api(), acme.api()
+    assert [api.get(LIST_URL).status_code for _ in range(3)] == [200, 200, 200]
+
+    limited = api.get(LIST_URL)
+
+    assert error(limited, 429)["code"] == "TOO_MANY_REQUESTS"
+    assert 1 <= int(limited["Retry-After"]) <= 60
+    assert other.get(LIST_URL).status_code == 200  # another client has its own budget
+
+
+def test_the_default_rate_is_3000_per_minute():
+    throttle = ApiClientRateThrottle()
+    assert (throttle.num_requests, throttle.duration) == (3000, 60)

@@ -1,0 +1,108 @@
+"""Production settings: the deploy checks pass, security headers are sent, logs are JSON with the
+correlation id, and the health check reports the database."""
+
+import json
+import secrets
+import subprocess
+import sys
+
+import pytest
+
+from tests.live_server import ROOT, access_token, gunicorn, http, production_env
+
+HTTPS = {"X-Forwarded-Proto": "https"}  # as the TLS-terminating reverse proxy sets it
+
+
+def deploy_check(**env) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        env=production_env(**env), cwd=ROOT, capture_output=True, text=True,
+    )
+
+
+def test_check_deploy_passes_with_the_three_production_variables():
+    result = deploy_check(DJANGO_ALLOWED_HOSTS="invites.example.com")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_check_deploy_fails_with_debug_on():
+    result = deploy_check(DJANGO_DEBUG="true")
+    assert result.returncode != 0
+    assert "security.W018" in result.stdout + result.stderr
+
+
+def test_production_refuses_to_start_without_a_secret_key():
+    env = production_env()
+    del env["DJANGO_SECRET_KEY"]
+    result = subprocess.run([sys.executable, "manage.py", "check"], env=env, cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY" in result.stderr
+
+
+def test_health_check_without_credentials(client, db):
+    response = client.get("/api/health")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+@pytest.fixture(scope="module")
+def production_server():
+    env = production_env(
+        DATABASE_URL="sqlite:///{workdir}/prod.sqlite3", DJANGO_BEHIND_PROXY="true", LOG_FORMAT="json"
+    )
+    with gunicorn(env, setup=(("migrate", "-v", "0"), ("seed_demo", "--json"))) as server:
+        yield server
+
+
+def test_https_is_enforced_with_security_headers(production_server):
+    plain = http("GET", f"{production_server.url}/api/enterprises/acme/appointments")
+    assert plain.status == 301
+    assert plain.headers["Location"].startswith("https://")
+
+    secure = http("GET", f"{production_server.url}/api/health", headers=HTTPS)
+    assert secure.status == 200
+    assert secure.headers["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains; preload"
+    assert secure.headers["X-Content-Type-Options"] == "nosniff"
+    assert secure.headers["Referrer-Policy"] == "same-origin"
+
+
+def test_the_health_check_is_not_redirected_for_plain_http_probes(production_server):
+    assert http("GET", f"{production_server.url}/api/health").status == 200
+
+
+def test_api_errors_are_json_with_debug_off(production_server):
+    missing = http("GET", f"{production_server.url}/api/nothing-here", headers=HTTPS)
+    assert missing.status == 404
+    assert missing.json()["errors"][0]["code"] == "NOT_FOUND"
+    unauthenticated = http("GET", f"{production_server.url}/api/enterprises/acme/appointments", headers=HTTPS)
+    assert unauthenticated.status == 401
+    assert unauthenticated.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_logs_are_json_lines_with_the_correlation_id(production_server):
+    token = access_token(production_server.url, "acme-read-write", "acme-read-write-demo-secret", **HTTPS)
+    listed = http(
+        "GET", f"{production_server.url}/api/enterprises/acme/appointments?limit=1",
+        headers={**HTTPS, "Authorization": f"Bearer {token}"},
+    ).json()
+    assert listed["meta"]["totalCount"] == 0
+    correlation_id = secrets.token_hex(8)
+    body = {
+        "subjectId": "1", "officeId": "1", "meetingType": "OFFICE",
+        "appointmentParticipants": [
+            {"role": "PRIMARY", "participantId": "1", "type": "EMPLOYEE"},
+            {"role": "PRIMARY", "participantId": "1", "type": "CUSTOMER"},
+        ],
+    }
+    created = http(
+        "POST", f"{production_server.url}/api/enterprises/acme/appointments/_actions/invite", json.dumps(body).encode(),
+        headers={**HTTPS, "Authorization": f"Bearer {token}", "Content-Type": "application/json",
+                 "X-Correlation-Id": correlation_id},
+    )
+    assert created.status == 201, created.body
+
+    lines = [json.loads(line) for line in production_server.log().splitlines() if line.startswith("{")]
+    mine = [line for line in lines if line.get("correlation_id") == correlation_id]
+    assert mine, production_server.log()[-3000:]
+    assert mine[0]["message"].startswith("Invite ")
+    assert {"timestamp", "level", "logger"} <= set(mine[0])
