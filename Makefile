@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test migrate seed clean bench browser-deps serve fuzz
+.PHONY: install run test migrate seed clean bench bench-geocode browser-deps serve fuzz
 
 # Idempotent: re-installs only when pyproject.toml changed since the last install.
 $(STAMP): pyproject.toml
@@ -38,4 +38,24 @@ test: install browser-deps
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache
 
-.PHONY: install run test migrate seed clean bench browser-deps serve fuzz
+# --- Production server and API fuzzing ------------------------------------------------------------
+# `make serve`: gunicorn (config/gunicorn.py; workers = WEB_CONCURRENCY or 2 x cores + 1) on the
+# database DATABASE_URL names, after migrations, static files (the API docs) and the cache table.
+serve: migrate
+	$(BIN)/python manage.py collectstatic --noinput -v 0
+	$(BIN)/python manage.py createcachetable
+	HOST=$(HOST) PORT=$(PORT) $(BIN)/gunicorn -c config/gunicorn.py config.wsgi
+
+# `make fuzz`: schemathesis against a throwaway live server (bounded; see tests/fuzz/__main__.py).
+fuzz: install
+	$(BIN)/python -m tests.fuzz
+
+# --- Benchmarks -----------------------------------------------------------------------------------
+# Offline geocoding: cold first lookup, memory, warm lookup, cache hit rate.
+bench-geocode: install
+	$(BIN)/python bench/geocode_offline.py
+
+# Invite throughput and latency against a one-row-insert baseline (PostgreSQL, gunicorn, wrk).
+bench: install
+	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
+	$(BIN)/python bench/invite_load.py $(BENCH_ARGS)
