@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from itertools import islice
 from typing import IO, Any
 
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import Q
 from rest_framework.exceptions import ParseError, ValidationError
 from rest_framework.utils.json import strict_constant
@@ -386,32 +386,35 @@ class InviteImport:
         if not drafts:
             return
         try:
-            with transaction.atomic():
-                drafts = self._claim(drafts)
-                invites_write(enterprise=self.enterprise, actor=self.actor, drafts=[draft for _, draft in drafts])
-            self.summary.created += len(drafts)
+            self._save(drafts)
         except DatabaseError:
             # Find the row(s) the database refused; the others still go in, one transaction each.
             for line, draft in drafts:
                 if draft.saves_location:
                     draft.location.pk = None  # its INSERT was rolled back with the batch
                 try:
-                    with transaction.atomic():
-                        invites_write(enterprise=self.enterprise, actor=self.actor, drafts=[draft])
-                    self.summary.created += 1
+                    self._save([(line, draft)])
                 except DatabaseError as error:
                     self.seen_external_ids.discard(draft.external_id)
                     self._fail([RowError(line, "WRITE_FAILED", str(error).strip().splitlines()[0])])
 
-    def _claim(self, drafts: list[tuple[int, InviteDraft]]) -> list[tuple[int, InviteDraft]]:
-        """Inside the batch's transaction: hold the enterprise's import lock and drop the drafts
-        whose ``externalId`` appeared since they were checked (another import running at once).
-        The lock is a row lock that does not block the API's inserts (PostgreSQL; SQLite
-        serialises writers anyway)."""
-        Enterprise.objects.select_for_update(no_key=True).filter(pk=self.enterprise.pk).exists()
-        taken = self._existing({draft.external_id for _, draft in drafts} - {None})
-        self.summary.skipped += sum(1 for _, draft in drafts if draft.external_id in taken)
-        return [(line, draft) for line, draft in drafts if draft.external_id not in taken]
+    def _save(self, drafts: list[tuple[int, InviteDraft]]) -> None:
+        """Write drafts in one transaction (a savepoint under ``atomic``), all or none of them."""
+        with transaction.atomic():
+            if connection.vendor == "postgresql":
+                # Foreign keys are checked at commit by default: checked now, a violation fails
+                # this savepoint, not the whole --atomic transaction.
+                with connection.cursor() as cursor:
+                    cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            # The enterprise's import lock: a row lock that does not block the API's inserts
+            # (SQLite serialises writers anyway). Under it, drop the drafts whose externalId
+            # appeared since they were checked: another import of the same rows running at once.
+            Enterprise.objects.select_for_update(no_key=True).filter(pk=self.enterprise.pk).exists()
+            taken = self._existing({draft.external_id for _, draft in drafts} - {None})
+            kept = [draft for _, draft in drafts if draft.external_id not in taken]
+            invites_write(enterprise=self.enterprise, actor=self.actor, drafts=kept)
+        self.summary.skipped += len(drafts) - len(kept)
+        self.summary.created += len(kept)
 
     def _fail(self, errors: list[RowError]) -> None:
         self.summary.failed += 1
