@@ -31,3 +31,10 @@ test: install
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache
+
+# --- Bulk import benchmark (issue 6): import rate vs the API's sequential rate, peak memory. ---
+# Needs PostgreSQL; the database is created if missing. BENCH_ARGS e.g. "--rows 20000".
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/invites_bench
+.PHONY: bench-import
+bench-import: install
+	DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python bench/import_invites.py $(BENCH_ARGS)

@@ -42,6 +42,7 @@ def main() -> int:
     if not os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")):
         print("Set DATABASE_URL to a PostgreSQL database (the benchmark measures PostgreSQL).", file=sys.stderr)
         return 2
+    ensure_database(os.environ["DATABASE_URL"])
     # Production-like settings for this process and the import's: DEBUG would log every query.
     os.environ.update(DJANGO_DEBUG="false", DJANGO_SECRET_KEY="benchmark-only", DJANGO_ALLOWED_HOSTS="testserver")
     os.environ.setdefault("LOG_LEVEL", "WARNING")
@@ -92,6 +93,19 @@ def main() -> int:
     print(f"peak RSS:      {peak_mb:8.0f} MB  (import process, {args.rows} rows)  "
           f"target < {TARGET_PEAK_MB}: {verdict(peak_mb < TARGET_PEAK_MB)}")
     return 0
+
+
+def ensure_database(url: str) -> None:
+    """Create the benchmark's database if it does not exist yet."""
+    import environ
+    import psycopg
+    from psycopg import sql
+
+    config = environ.Env.db_url_config(url)
+    server = {"host": config["HOST"], "port": config["PORT"] or None, "user": config["USER"], "password": config["PASSWORD"] or None}
+    with psycopg.connect(dbname="postgres", autocommit=True, **server) as connection:
+        if not connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", [config["NAME"]]).fetchone():
+            connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(config["NAME"])))
 
 
 def reset_tenant():
