@@ -15,12 +15,14 @@ import re
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import nullcontext
-from dataclasses import dataclass
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass, field
+from functools import partial
 from itertools import islice
 from typing import IO, Any
 
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, connection, connections, transaction
 from django.db.models import Q
 from rest_framework.exceptions import ParseError, ValidationError
 from rest_framework.utils.json import strict_constant
@@ -207,8 +209,12 @@ class ImportReferences(DatabaseReferences):
         external = {value.removeprefix(EXTERNAL_PREFIX) for value in values if value.startswith(EXTERNAL_PREFIX)}
         if not ids and not external:
             return {}
+        queryset = self._queryset(model)
+        if model not in self.querysets:
+            # The rows only serve as foreign keys (an office also lends its location).
+            queryset = queryset.only("pk", "external_id")
         by_id, by_external = {}, {}
-        for row in self._queryset(model).filter(Q(pk__in=ids) | Q(external_id__in=external)):
+        for row in queryset.filter(Q(pk__in=ids) | Q(external_id__in=external)):
             by_id[row.pk] = row
             by_external[row.external_id] = row
         found = {}
@@ -312,29 +318,66 @@ class InviteImport:
         # One serializer for every row: building one per row deep-copies its fields each time.
         self.serializer = InviteRequestSerializer()
         self.seen_external_ids: set[str] = set()
-        self.errors: list[RowError] = []  # the current batch's, reported in line order
         self.summary = ImportSummary(dry_run=dry_run)
 
     def run(self, rows: Iterable[Row]) -> ImportSummary:
         started = time.monotonic()
-        with transaction.atomic() if self.atomic else nullcontext():
+        with transaction.atomic() if self.atomic else nullcontext(), self._writer() as write:
             rows = iter(rows)
+            pending = None  # the previous batch: how its check went, and its write under way
             while batch := list(islice(rows, self.batch_size)):
-                self._batch(batch)
-                for error in sorted(self.errors, key=lambda error: error.line):
-                    self.on_error(error)
-                self.errors.clear()
-                self.summary.seconds = time.monotonic() - started
-                self.on_batch(self.summary)
+                checked, drafts = self._batch(batch)
+                if pending is not None:
+                    self._finish(*pending, started)
+                pending = (checked, write(drafts))
+            if pending is not None:
+                self._finish(*pending, started)
             if self.atomic and self.summary.failed and not self.summary.dry_run:
                 transaction.set_rollback(True)
                 self.summary.rolled_back = True
         self.summary.seconds = time.monotonic() - started
         return self.summary
 
-    def _batch(self, batch: list[Row]) -> None:
-        self.summary.rows += len(batch)
-        parsed = [(row.line, invite) for row in batch if (invite := self._parse(row)) is not None]
+    @contextmanager
+    def _writer(self) -> Iterator[Callable[[list], Future]]:
+        """How batches are written: in a thread of its own on PostgreSQL, so that the next batch
+        is checked while the database works on this one (its foreign-key checks and indexes cost
+        as much time as the Python side); in this thread when there is one transaction to stay in
+        (``atomic``, or a caller's) or nothing to write."""
+        if self.atomic or self.summary.dry_run or connection.vendor != "postgresql" or connection.in_atomic_block:
+
+            def write_here(drafts):
+                future = Future()
+                future.set_result(self._write(drafts))
+                return future
+
+            yield write_here
+            return
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-writer") as pool:
+            try:
+                yield partial(pool.submit, self._write)
+            finally:
+                pool.submit(connections.close_all).result()  # the writer thread's own connection
+
+    def _finish(self, checked: Checked, write: Future, started: float) -> None:
+        """Account for a batch once written, and report its errors in line order."""
+        written = write.result()
+        for error, external_id in written.refused:
+            self.seen_external_ids.discard(external_id)
+            checked.fail([error])
+        self.summary.rows += checked.rows
+        self.summary.created += written.created
+        self.summary.skipped += checked.skipped + written.skipped
+        self.summary.failed += checked.failed
+        for error in sorted(checked.errors, key=lambda error: error.line):
+            self.on_error(error)
+        self.summary.seconds = time.monotonic() - started
+        self.on_batch(self.summary)
+
+    def _batch(self, batch: list[Row]) -> tuple[Checked, list[tuple[int, InviteDraft]]]:
+        """Check a batch's rows: how that went, and the drafts to write."""
+        checked = Checked(rows=len(batch))
+        parsed = [(row.line, invite) for row in batch if (invite := self._parse(row, checked)) is not None]
         external_ids = {invite["external_id"] for _, invite in parsed} - {None}
         existing = self._existing(external_ids)
         references = ImportReferences(self.enterprise).load_for(invite for _, invite in parsed)
@@ -342,24 +385,24 @@ class InviteImport:
         for line, invite in parsed:
             external_id = invite["external_id"]
             if external_id is not None and (external_id in existing or external_id in self.seen_external_ids):
-                self.summary.skipped += 1
+                checked.skipped += 1
                 continue
             try:
                 draft = invite_check(
                     enterprise=self.enterprise, references=references, geocoder=self.geocoder, **invite
                 )
             except DomainError as error:
-                self._fail([RowError(line, error.code, error.message, _domain_pointer(error))])
+                checked.fail([RowError(line, error.code, error.message, _domain_pointer(error))])
                 continue
             if external_id is not None:
                 self.seen_external_ids.add(external_id)
             drafts.append((line, draft))
-        self._write(drafts)
+        return checked, drafts
 
-    def _parse(self, row: Row) -> dict | None:
+    def _parse(self, row: Row, checked: Checked) -> dict | None:
         """The row's ``invite_check`` keyword arguments, or None after reporting why it has none."""
         if row.error is not None:
-            self._fail([row.error])
+            checked.fail([row.error])
             return None
         try:
             data = self.serializer.run_validation(row.body)
@@ -368,7 +411,7 @@ class InviteImport:
                 RowError(row.line, VALIDATION_CODES.get(getattr(detail, "code", None), "INVALID"), str(detail), pointer)
                 for pointer, detail in validation_violations(error.detail)
             ]
-            self._fail(violations)
+            checked.fail(violations)
             return None
         return self.serializer.invite_kwargs(data)
 
@@ -378,27 +421,28 @@ class InviteImport:
         appointments = Appointment.objects.filter(enterprise=self.enterprise, external_id__in=external_ids)
         return set(appointments.values_list("external_id", flat=True))
 
-    def _write(self, drafts: list[tuple[int, InviteDraft]]) -> None:
+    def _write(self, drafts: list[tuple[int, InviteDraft]]) -> Written:
+        """Write a batch; runs in the writer's thread, so it reports rather than records."""
+        written = Written()
         if self.summary.dry_run or (self.atomic and self.summary.failed):
             # Nothing will be kept: checking is all that is left to do.
-            self.summary.created += len(drafts)
-            return
-        if not drafts:
-            return
-        try:
-            self._save(drafts)
-        except DatabaseError:
-            # Find the row(s) the database refused; the others still go in, one transaction each.
-            for line, draft in drafts:
-                if draft.saves_location:
-                    draft.location.pk = None  # its INSERT was rolled back with the batch
-                try:
-                    self._save([(line, draft)])
-                except DatabaseError as error:
-                    self.seen_external_ids.discard(draft.external_id)
-                    self._fail([RowError(line, "WRITE_FAILED", str(error).strip().splitlines()[0])])
+            written.created = len(drafts)
+        elif drafts:
+            try:
+                self._save(drafts, written)
+            except DatabaseError:
+                # Find the row(s) the database refused; the others still go in, one transaction each.
+                for line, draft in drafts:
+                    if draft.saves_location:
+                        draft.location.pk = None  # its INSERT was rolled back with the batch
+                    try:
+                        self._save([(line, draft)], written)
+                    except DatabaseError as error:
+                        message = str(error).strip().splitlines()[0]
+                        written.refused.append((RowError(line, "WRITE_FAILED", message), draft.external_id))
+        return written
 
-    def _save(self, drafts: list[tuple[int, InviteDraft]]) -> None:
+    def _save(self, drafts: list[tuple[int, InviteDraft]], written: Written) -> None:
         """Write drafts in one transaction (a savepoint under ``atomic``), all or none of them."""
         with transaction.atomic():
             if connection.vendor == "postgresql":
@@ -413,12 +457,32 @@ class InviteImport:
             taken = self._existing({draft.external_id for _, draft in drafts} - {None})
             kept = [draft for _, draft in drafts if draft.external_id not in taken]
             invites_write(enterprise=self.enterprise, actor=self.actor, drafts=kept)
-        self.summary.skipped += len(drafts) - len(kept)
-        self.summary.created += len(kept)
+        written.skipped += len(drafts) - len(kept)
+        written.created += len(kept)
 
-    def _fail(self, errors: list[RowError]) -> None:
-        self.summary.failed += 1
+
+@dataclass
+class Checked:
+    """How checking a batch went: its rows, those skipped, those failed and their errors."""
+
+    rows: int
+    skipped: int = 0
+    failed: int = 0
+    errors: list[RowError] = field(default_factory=list)
+
+    def fail(self, errors: list[RowError]) -> None:
+        self.failed += 1
         self.errors.extend(errors)
+
+
+@dataclass
+class Written:
+    """What writing a batch did: rows created, rows skipped (their externalId appeared meanwhile),
+    and rows the database refused with their externalIds."""
+
+    created: int = 0
+    skipped: int = 0
+    refused: list[tuple[RowError, str | None]] = field(default_factory=list)
 
 
 def _domain_pointer(error: DomainError) -> str:

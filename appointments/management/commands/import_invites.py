@@ -8,10 +8,11 @@ summary and exits 1 when any row failed.
 from __future__ import annotations
 
 import csv
+import gc
 import io
 import sys
 import time
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
@@ -87,7 +88,8 @@ class Command(BaseCommand):
                 on_batch=progress.update,
             )
             try:
-                summary = run.run(READERS[format](stream))
+                with bulk_friendly_collector():
+                    summary = run.run(READERS[format](stream))
             except CsvHeaderError as error:
                 raise CommandError(str(error)) from None
             except UnicodeDecodeError as error:
@@ -114,6 +116,20 @@ class Command(BaseCommand):
             return stack.enter_context(open(path, encoding="utf-8-sig", newline=""))
         except OSError as error:
             raise CommandError(f"Cannot read {path}: {error.strerror}") from None
+
+
+@contextmanager
+def bulk_friendly_collector():
+    """Keep Python's cycle collector from walking, again and again, the objects loaded before
+    the run (Django, DRF, time-zone data): they outlive it anyway. It took ~15% of an import."""
+    threshold = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(10_000, 20, 20)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*threshold)
+        gc.unfreeze()
 
 
 class Progress:
