@@ -123,16 +123,7 @@ def test_jsonl_rows_become_invites_referenced_by_id_or_external_id(tenant, tmp_p
 
 
 def test_an_imported_invite_is_the_one_the_api_creates_from_the_same_body(tenant, api, tmp_path):
-    ids = {
-        "subjectId": str(tenant.subject.pk),
-        "officeId": str(tenant.office.pk),
-        "appointmentParticipants": [
-            {"role": "PRIMARY", "participantId": str(tenant.employees[0].pk), "type": "EMPLOYEE"},
-            {"role": "SECONDARY", "participantId": str(tenant.customers[1].pk), "type": "CUSTOMER"},
-        ],
-    }
-    shared = body(
-        **ids,
+    shared = tenant.invite_body(
         meetingType="ON_LOCATION",
         location=with_location(translations={"city": [{"language": "no", "value": "Gent"}], "street1": [{"language": "en", "value": "Veldstraat 1"}]}),
         hybrid=True,
