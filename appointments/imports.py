@@ -39,7 +39,7 @@ from .models import Appointment, AppointmentParticipant, CallbackRequest, LeadSe
 from .services import Actor, DatabaseReferences, InviteDraft, invite_check, invites_write, parse_id
 
 EXTERNAL_PREFIX = "external://"
-DEFAULT_BATCH_SIZE = 500
+DEFAULT_BATCH_SIZE = 1000
 
 
 @dataclass(frozen=True)

@@ -36,7 +36,7 @@ def main() -> int:
     parser.add_argument("--rows", type=int, default=200_000, help="Rows in the imported file (default 200000).")
     parser.add_argument("--api-requests", type=int, default=300, help="Sequential API invites (default 300).")
     parser.add_argument("--format", choices=("jsonl", "csv"), default="jsonl")
-    parser.add_argument("--batch-size", type=int, default=500)
+    parser.add_argument("--batch-size", type=int, help="Default: the command's.")
     args = parser.parse_args()
 
     if not os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")):
@@ -61,12 +61,12 @@ def main() -> int:
         path = Path(folder) / f"invites.{args.format}"
         write_rows(path, tenant, args.rows, args.format)
         size_mb = path.stat().st_size / 2**20
-        print(f"{args.rows} rows with coordinates, {args.format}, {size_mb:.0f} MB; batch size {args.batch_size}")
+        print(f"{args.rows} rows with coordinates, {args.format}, {size_mb:.0f} MB; batch size {args.batch_size or 'default'}")
         started = time.perf_counter()
         with tempfile.TemporaryFile("w+") as stderr:
             child = subprocess.Popen(
                 [sys.executable, "manage.py", "import_invites", str(path), "--enterprise", SLUG,
-                 "--batch-size", str(args.batch_size)],
+                 *(["--batch-size", str(args.batch_size)] if args.batch_size else [])],
                 cwd=ROOT, stdout=subprocess.PIPE, stderr=stderr, text=True,
             )
             peak_kb = 0
