@@ -388,9 +388,7 @@ class InviteImport:
                 checked.skipped += 1
                 continue
             try:
-                draft = invite_check(
-                    enterprise=self.enterprise, references=references, geocoder=self.geocoder, **invite
-                )
+                draft = invite_check(references=references, geocoder=self.geocoder, **invite)
             except DomainError as error:
                 checked.fail([RowError(line, error.code, error.message, _domain_pointer(error))])
                 continue

@@ -184,7 +184,7 @@ def invite_create(*, enterprise: Enterprise, actor: Actor, **fields) -> Appointm
     the ``DomainError`` of the first that fails; writes nothing unless all pass. The number of
     queries does not depend on the number of participants.
     """
-    draft = invite_check(enterprise=enterprise, references=DatabaseReferences(enterprise), **fields)
+    draft = invite_check(references=DatabaseReferences(enterprise), **fields)
     with transaction.atomic():
         [appointment] = invites_write(enterprise=enterprise, actor=actor, drafts=[draft])
     logger.info(
@@ -195,7 +195,6 @@ def invite_create(*, enterprise: Enterprise, actor: Actor, **fields) -> Appointm
 
 def invite_check(
     *,
-    enterprise: Enterprise,
     references: References,
     subject_id: str,
     office_id: str,
