@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test migrate seed clean bench bench-geocode browser-deps serve fuzz
+.PHONY: install run test migrate seed clean bench bench-geocode bench-import browser-deps serve fuzz
 
 # Idempotent: re-installs only when pyproject.toml changed since the last install.
 $(STAMP): pyproject.toml
@@ -59,3 +59,9 @@ bench-geocode: install
 bench: install
 	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	$(BIN)/python bench/invite_load.py $(BENCH_ARGS)
+
+# --- Bulk import benchmark (issue 6): import rate vs the API's sequential rate, peak memory. ---
+# Needs PostgreSQL; the database is created if missing. BENCH_ARGS e.g. "--rows 20000".
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/invites_bench
+bench-import: install
+	DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python bench/import_invites.py $(BENCH_ARGS)

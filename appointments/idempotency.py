@@ -5,8 +5,8 @@ Keys are scoped per API client and live in the database, so every app server beh
 balancer agrees, and the database arbitrates races:
 
 - the first request *inserts* the key (a unique constraint lets exactly one insert win) and runs;
-- the appointment is bound to the key *inside the transaction that creates it* (a ``post_save``
-  receiver), and only while the request still owns the key: creation and "this key is used" are
+- the appointment is bound to the key *inside the transaction that creates it* (a
+  receiver of ``invites_created``), and only while the request still owns the key: creation and "this key is used" are
   committed together or not at all;
 - same key + same body (sha256 of the canonical JSON) within ``IDEMPOTENCY_KEY_TTL_HOURS`` → the
   original ``201`` replayed with ``Idempotent-Replayed: true``; a different body → 422
@@ -30,13 +30,14 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import DatabaseError, IntegrityError, models, transaction
-from django.db.models.signals import post_save
 from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework.response import Response
 
 from config.errors import DomainError
+
+from .signals import invites_created
 
 logger = logging.getLogger(__name__)
 
@@ -134,13 +135,14 @@ def idempotent(request, create: Callable[[], Response], replay: Callable[[int], 
     return response
 
 
-@receiver(post_save, sender="appointments.Appointment", dispatch_uid="idempotency_bind_appointment")
-def _bind_appointment(sender, instance, created, **kwargs):
+@receiver(invites_created, dispatch_uid="idempotency_bind_appointment")
+def _bind_appointment(sender, appointments, **kwargs):
     """Inside the transaction that creates the appointment: mark the key used, but only if this
     request still holds it; otherwise abort that transaction rather than create a duplicate."""
     held = _held_key.get()
-    if held is None or not created:
+    if held is None:
         return
+    (instance,) = appointments  # a request with a key creates one invite
     bound = IdempotencyKey.objects.filter(pk=held.pk, owner=held.owner, appointment__isnull=True).update(
         appointment=instance
     )

@@ -1,15 +1,20 @@
-"""Business operations on appointments. ``invite_create`` is the only code that writes invites:
-the API, the staff pages, the admin and the import command all call it."""
+"""Business operations on appointments. ``invite_create`` is the one operation that writes an
+invite: the API, the staff pages and the admin call it. It is two phases, which the bulk import
+(appointments/imports.py) calls directly to work in batches: ``invite_check`` (the business rules,
+the only copy) and ``invites_write`` (the only code that saves invites)."""
 
 from __future__ import annotations
 
+import functools
 import logging
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Model
 from django.utils.translation import gettext_lazy as _
 
 from config.errors import DomainError
@@ -19,6 +24,7 @@ from locations.models import Location
 from participants.models import Customer, Employee, Enterprise
 
 from .models import Appointment, AppointmentParticipant, CallbackRequest, LeadSegment, Listing, Office, Subject
+from .signals import invites_created
 
 logger = logging.getLogger(__name__)
 
@@ -120,10 +126,77 @@ class Actor:
 # --- The operation -------------------------------------------------------------------------------
 
 
-def invite_create(
+class References(Protocol):
+    """Where the rules find the rows an invite references, within one enterprise. ``invite_create``
+    asks the database each time; a bulk caller can answer from rows it loaded for many invites."""
+
+    def one(self, model: type[Model], value: str) -> Model | None:
+        """The row that ``value`` names, or None."""
+
+    def many(self, model: type[Model], values: Collection[str]) -> dict[str, Model]:
+        """The rows that ``values`` name, by value; values that name nothing are left out."""
+
+
+class DatabaseReferences:
+    """References by id, one query per lookup (``many`` is one query for all its values)."""
+
+    querysets = {Office: Office.objects.select_related("location")}
+
+    def __init__(self, enterprise: Enterprise):
+        self.enterprise = enterprise
+
+    def _queryset(self, model):
+        return self.querysets.get(model, model._default_manager).filter(enterprise=self.enterprise)
+
+    def one(self, model, value):
+        pk = parse_id(value)
+        return None if pk is None else self._queryset(model).filter(pk=pk).first()
+
+    def many(self, model, values):
+        ids = {parse_id(value) for value in values} - {None}
+        found = self._queryset(model).in_bulk(ids) if ids else {}
+        return {value: found[parse_id(value)] for value in values if parse_id(value) in found}
+
+
+@dataclass
+class InviteDraft:
+    """An invite that passed every rule: its rows found, its location located, nothing saved yet."""
+
+    subject: Subject
+    office: Office
+    participants: list[tuple[ParticipantInput, Employee | Customer]]
+    meeting_type: str
+    location: Location | None
+    saves_location: bool  # False when the location is the office's
+    callback_request: CallbackRequest | None
+    listing: Listing | None
+    lead_segment: LeadSegment | None
+    external_id: str | None
+    hybrid: bool | None
+    trailing_buffer_time: int
+    internal_notes: str | None
+    message: str | None
+
+
+def invite_create(*, enterprise: Enterprise, actor: Actor, **fields) -> Appointment:
+    """Invite customers to an appointment whose time they will choose later.
+
+    ``fields`` are ``invite_check``'s. Checks the business rules in the contract's order and raises
+    the ``DomainError`` of the first that fails; writes nothing unless all pass. The number of
+    queries does not depend on the number of participants.
+    """
+    draft = invite_check(references=DatabaseReferences(enterprise), **fields)
+    with transaction.atomic():
+        [appointment] = invites_write(enterprise=enterprise, actor=actor, drafts=[draft])
+    logger.info(
+        "Invite %s created in %s by %s %s via %s", appointment.pk, enterprise.slug, actor.type, actor.id, actor.channel
+    )
+    return appointment
+
+
+def invite_check(
     *,
-    enterprise: Enterprise,
-    actor: Actor,
+    references: References,
     subject_id: str,
     office_id: str,
     participants: Sequence[ParticipantInput],
@@ -137,20 +210,20 @@ def invite_create(
     trailing_buffer_time: int | None = 0,
     internal_notes: str | None = None,
     message: str | None = None,
-) -> Appointment:
-    """Invite customers to an appointment whose time they will choose later.
+    geocoder: Callable[[Address], tuple[float, float]] = geocode,
+) -> InviteDraft:
+    """The business rules of an invite, in the contract's order: the one place they live.
 
-    Checks the business rules in the contract's order and raises the ``DomainError`` of the first
-    that fails; writes nothing unless all pass. The number of queries does not depend on the number
-    of participants.
+    Raises the ``DomainError`` of the first rule that fails, else returns the unsaved draft.
+    ``geocoder`` turns an address without coordinates into ``(latitude, longitude)``.
     """
-    subject = _get(Subject.objects, enterprise, subject_id, SubjectNotFound, "subjectId")
-    office = _get(Office.objects.select_related("location"), enterprise, office_id, OfficeNotFound, "officeId")
-    people = _participants(enterprise, participants)
-    listing = _get_optional(Listing.objects, enterprise, listing_id, ListingNotFound, "listingId")
-    lead_segment = _get_optional(LeadSegment.objects, enterprise, lead_segment_id, LeadSegmentNotFound, "leadSegmentId")
+    subject = _get(references, Subject, subject_id, SubjectNotFound, "subjectId")
+    office = _get(references, Office, office_id, OfficeNotFound, "officeId")
+    people = _participants(references, participants)
+    listing = _get_optional(references, Listing, listing_id, ListingNotFound, "listingId")
+    lead_segment = _get_optional(references, LeadSegment, lead_segment_id, LeadSegmentNotFound, "leadSegmentId")
     callback_request = _get_optional(
-        CallbackRequest.objects, enterprise, callback_request_id, CallbackRequestNotFound, "callbackRequestId"
+        references, CallbackRequest, callback_request_id, CallbackRequestNotFound, "callbackRequestId"
     )
     if meeting_type == Appointment.MeetingType.ON_LOCATION and location is None:
         raise AppointmentLocationRequired(field="location")
@@ -163,54 +236,86 @@ def invite_create(
                 arguments={"type": participant.type, "participantId": participant.participant_id},
             )
         seen.add((participant.type, person.pk))
-    # Geocoding talks to the network: do it before any transaction is opened.
-    new_location = _located(location) if location is not None else None
-
-    with transaction.atomic():
-        if new_location is not None:
-            new_location.save()
-        elif meeting_type == Appointment.MeetingType.OFFICE:
-            new_location = office.location
-        appointment = Appointment.objects.create(
-            enterprise=enterprise,
-            external_id=external_id,
-            status=Appointment.Status.OUTGOING_INVITE,
-            subject=subject,
-            office=office,
-            callback_request=callback_request,
-            listing=listing,
-            lead_segment=lead_segment,
-            meeting_type=meeting_type,
-            location=new_location,
-            hybrid=hybrid,
-            trailing_buffer_time=trailing_buffer_time or 0,
-            internal_notes=internal_notes,
-            message_for_customer=message,
-            created_by_type=actor.type,
-            created_by_id=actor.id,
-            created_from=actor.channel,
-            updated_by_type=actor.type,
-            updated_by_id=actor.id,
-            updated_from=actor.channel,
-        )
-        rows = AppointmentParticipant.objects.bulk_create(
-            [
-                AppointmentParticipant(
-                    appointment=appointment,
-                    role=participant.role,
-                    type=participant.type,
-                    **{participant.type.lower(): person},
-                    **_video_links(meeting_type),
-                )
-                for participant, person in zip(participants, people)
-            ]
-        )
-    # The caller renders what we just wrote; spare it a query for the participants.
-    appointment._prefetched_objects_cache = {"participants": rows}
-    logger.info(
-        "Invite %s created in %s by %s %s via %s", appointment.pk, enterprise.slug, actor.type, actor.id, actor.channel
+    # Geocoding talks to the network: callers check before they open a transaction.
+    if location is not None:
+        new_location = _located(location, geocoder)
+    elif meeting_type == Appointment.MeetingType.OFFICE:
+        new_location = office.location
+    else:
+        new_location = None
+    return InviteDraft(
+        subject=subject,
+        office=office,
+        participants=list(zip(participants, people)),
+        meeting_type=meeting_type,
+        location=new_location,
+        saves_location=location is not None,
+        callback_request=callback_request,
+        listing=listing,
+        lead_segment=lead_segment,
+        external_id=external_id,
+        hybrid=hybrid,
+        trailing_buffer_time=trailing_buffer_time or 0,
+        internal_notes=internal_notes,
+        message=message,
     )
-    return appointment
+
+
+def invites_write(*, enterprise: Enterprise, actor: Actor, drafts: Sequence[InviteDraft]) -> list[Appointment]:
+    """Save checked drafts: three INSERTs however many drafts and participants there are.
+
+    Call it inside ``transaction.atomic()``: it writes locations, appointments and participants
+    in turn, then sends ``invites_created``; a failure must leave none of them behind.
+    """
+    Location.objects.bulk_create([draft.location for draft in drafts if draft.saves_location])
+    appointments = Appointment.objects.bulk_create(
+        [
+            Appointment(
+                enterprise=enterprise,
+                external_id=draft.external_id,
+                status=Appointment.Status.OUTGOING_INVITE,
+                subject=draft.subject,
+                office=draft.office,
+                callback_request=draft.callback_request,
+                listing=draft.listing,
+                lead_segment=draft.lead_segment,
+                meeting_type=draft.meeting_type,
+                location=draft.location,
+                hybrid=draft.hybrid,
+                trailing_buffer_time=draft.trailing_buffer_time,
+                internal_notes=draft.internal_notes,
+                message_for_customer=draft.message,
+                created_by_type=actor.type,
+                created_by_id=actor.id,
+                created_from=actor.channel,
+                updated_by_type=actor.type,
+                updated_by_id=actor.id,
+                updated_from=actor.channel,
+            )
+            for draft in drafts
+        ]
+    )
+    rows = AppointmentParticipant.objects.bulk_create(
+        [
+            AppointmentParticipant(
+                appointment=appointment,
+                role=participant.role,
+                type=participant.type,
+                **{participant.type.lower(): person},
+                **_video_links(draft.meeting_type),
+            )
+            for appointment, draft in zip(appointments, drafts)
+            for participant, person in draft.participants
+        ]
+    )
+    invites_created.send(sender=Appointment, appointments=appointments)
+    # The caller renders what we just wrote; spare it a query for the participants.
+    by_appointment = {appointment.pk: [] for appointment in appointments}
+    for row in rows:
+        by_appointment[row.appointment_id].append(row)
+    for appointment in appointments:
+        appointment._prefetched_objects_cache = {"participants": by_appointment[appointment.pk]}
+    return appointments
 
 
 def parse_id(value: str) -> int | None:
@@ -220,31 +325,28 @@ def parse_id(value: str) -> int | None:
     return None
 
 
-def _get(queryset, enterprise, value, error, property):
-    pk = parse_id(value)
-    try:
-        if pk is None:
-            raise queryset.model.DoesNotExist
-        return queryset.get(enterprise=enterprise, pk=pk)
-    except queryset.model.DoesNotExist:
-        raise error(property=property, id=value) from None
+def _get(references: References, model, value, error, property):
+    found = references.one(model, value)
+    if found is None:
+        raise error(property=property, id=value)
+    return found
 
 
-def _get_optional(queryset, enterprise, value, error, property):
-    return None if value is None else _get(queryset, enterprise, value, error, property)
+def _get_optional(references: References, model, value, error, property):
+    return None if value is None else _get(references, model, value, error, property)
 
 
-def _participants(enterprise: Enterprise, participants: Sequence[ParticipantInput]) -> list[Employee | Customer]:
-    """Resolve every participant with one query per participant type."""
+def _participants(references: References, participants: Sequence[ParticipantInput]) -> list[Employee | Customer]:
+    """Resolve every participant with one lookup per participant type."""
     models = {AppointmentParticipant.Type.EMPLOYEE: Employee, AppointmentParticipant.Type.CUSTOMER: Customer}
     found = {}
     for type_, model in models.items():
-        ids = {parse_id(p.participant_id) for p in participants if p.type == type_} - {None}
-        if ids:
-            found[type_] = model.objects.filter(enterprise=enterprise, pk__in=ids).in_bulk()
+        values = {p.participant_id for p in participants if p.type == type_}
+        if values:
+            found[type_] = references.many(model, values)
     rows = []
     for index, participant in enumerate(participants):
-        person = found.get(participant.type, {}).get(parse_id(participant.participant_id))
+        person = found.get(participant.type, {}).get(participant.participant_id)
         if person is None:
             raise ParticipantNotFound(
                 property=f"appointmentParticipants/{index}/participantId",
@@ -255,18 +357,18 @@ def _participants(enterprise: Enterprise, participants: Sequence[ParticipantInpu
     return rows
 
 
-def _located(location: LocationInput) -> Location:
+def _located(location: LocationInput, geocoder: Callable[[Address], tuple[float, float]]) -> Location:
     """An unsaved Location with coordinates (given, or geocoded) and its time zone."""
     if location.latitude is not None and location.longitude is not None:
         latitude, longitude = location.latitude, location.longitude
     else:
-        latitude, longitude = geocode(location.address())
+        latitude, longitude = geocoder(location.address())
     translated = {
         f"{part}_{to_storage(language)}": value
         for part, values in location.translations.items()
         for language, value in values.items()
     }
-    return Location(
+    return _new_location(
         country_code=location.country_code.upper(),
         postal_code=location.postal_code,
         latitude=latitude,
@@ -274,6 +376,18 @@ def _located(location: LocationInput) -> Location:
         time_zone=resolve_time_zone(latitude, longitude),
         **translated,
     )
+
+
+@functools.cache
+def _location_columns() -> tuple[tuple[str, Any], ...]:
+    return tuple((field.attname, field.get_default()) for field in Location._meta.concrete_fields)
+
+
+def _new_location(**values) -> Location:
+    """``Location(**values)``, built from positional arguments in column order. Keyword arguments
+    cost modeltranslation a lookup each (and a language switch per translated column left out):
+    with ~50 columns that outweighed everything else a bulk import does per row."""
+    return Location(*(values.get(name, default) for name, default in _location_columns()))
 
 
 def _video_links(meeting_type: str) -> dict[str, str | None]:

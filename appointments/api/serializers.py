@@ -111,9 +111,10 @@ class InviteRequestSerializer(StrictSerializer):
     internalNotes = StrictCharField(min_length=1, allow_null=True, required=False)
     message = StrictCharField(min_length=1, allow_null=True, required=False)
 
-    def invite_kwargs(self) -> dict:
-        """The validated body as keyword arguments for ``invite_create``."""
-        data = self.validated_data
+    def invite_kwargs(self, data: dict | None = None) -> dict:
+        """The validated body (or ``data``, a body returned by ``run_validation``) as keyword
+        arguments for ``invite_create``."""
+        data = self.validated_data if data is None else data
         location = data.get("location")
         return {
             "subject_id": data["subjectId"],
