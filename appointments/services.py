@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Model
 from django.utils.translation import gettext_lazy as _
 
@@ -158,6 +158,63 @@ class DatabaseReferences:
         return {value: found[parse_id(value)] for value in values if parse_id(value) in found}
 
 
+class PreloadedReferences:
+    """Every row one invite names, found with a single query (a ``UNION ALL`` over the tables).
+
+    Rows come back with only their id and foreign keys loaded (``Model.from_db`` marks the other
+    fields deferred, so reading one loads it rather than returning a blank). An office meeting
+    without a location loads the office's location when it is read.
+    """
+
+    def __init__(self, enterprise: Enterprise, wanted: dict[type[Model], Collection[str]]):
+        ids = {model: {parse_id(value) for value in values} - {None} for model, values in wanted.items()}
+        self.found = {model: {} for model in wanted}
+        models = [model for model in wanted if ids[model]]
+        if not models:
+            return
+        quote = connection.ops.quote_name
+        selects, params = [], []
+        for index, model in enumerate(models):
+            location = quote(Office._meta.get_field("location").column) if model is Office else "NULL"
+            placeholders = ", ".join(["%s"] * len(ids[model]))
+            selects.append(
+                f"SELECT {index}, {quote(model._meta.pk.column)}, {location} FROM {quote(model._meta.db_table)} "
+                f"WHERE {quote(model._meta.get_field('enterprise').column)} = %s "
+                f"AND {quote(model._meta.pk.column)} IN ({placeholders})"
+            )
+            params += [enterprise.pk, *ids[model]]
+        with connection.cursor() as cursor:
+            cursor.execute(" UNION ALL ".join(selects), params)
+            rows = cursor.fetchall()
+        for index, pk, location_id in rows:
+            model = models[index]
+            names, values = ["id", "enterprise_id"], [pk, enterprise.pk]
+            if model is Office:
+                names.append("location_id")
+                values.append(location_id)
+            self.found[model][pk] = model.from_db(connection.alias, names, values)
+
+    @classmethod
+    def for_invite(cls, enterprise: Enterprise, fields: dict) -> PreloadedReferences:
+        """The references in ``invite_check``'s keyword arguments."""
+        by_type = {AppointmentParticipant.Type.EMPLOYEE: Employee, AppointmentParticipant.Type.CUSTOMER: Customer}
+        wanted = {Subject: [fields["subject_id"]], Office: [fields["office_id"]], Employee: [], Customer: []}
+        for participant in fields["participants"]:
+            if participant.type in by_type:
+                wanted[by_type[participant.type]].append(participant.participant_id)
+        for model, name in ((Listing, "listing_id"), (LeadSegment, "lead_segment_id"), (CallbackRequest, "callback_request_id")):
+            if fields.get(name) is not None:
+                wanted[model] = [fields[name]]
+        return cls(enterprise, wanted)
+
+    def one(self, model, value):
+        return self.found.get(model, {}).get(parse_id(value))
+
+    def many(self, model, values):
+        rows = self.found.get(model, {})
+        return {value: rows[parse_id(value)] for value in values if parse_id(value) in rows}
+
+
 @dataclass
 class InviteDraft:
     """An invite that passed every rule: its rows found, its location located, nothing saved yet."""
@@ -183,9 +240,9 @@ def invite_create(*, enterprise: Enterprise, actor: Actor, **fields) -> Appointm
 
     ``fields`` are ``invite_check``'s. Checks the business rules in the contract's order and raises
     the ``DomainError`` of the first that fails; writes nothing unless all pass. The number of
-    queries does not depend on the number of participants.
+    queries does not depend on the number of participants: one finds every referenced row.
     """
-    draft = invite_check(references=DatabaseReferences(enterprise), **fields)
+    draft = invite_check(references=PreloadedReferences.for_invite(enterprise, fields), **fields)
     with transaction.atomic():
         [appointment] = invites_write(enterprise=enterprise, actor=actor, drafts=[draft])
     logger.info(

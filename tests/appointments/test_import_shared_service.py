@@ -30,8 +30,8 @@ def test_invite_create_queries_do_not_grow_with_participants(acme):
             )
         return len(queries)
 
-    # 7 lookups, a savepoint, 3 INSERTs, its release: as many as before the import split the service.
-    assert create(1) == create(3) == 12
+    # One lookup for every reference, a savepoint, 3 INSERTs, its release.
+    assert create(1) == create(3) == 6
 
 
 @pytest.mark.parametrize(
