@@ -436,15 +436,21 @@ def _located(location: LocationInput, geocoder: Callable[[Address], tuple[float,
 
 
 @functools.cache
-def _location_columns() -> tuple[tuple[str, Any], ...]:
-    return tuple((field.attname, field.get_default()) for field in Location._meta.concrete_fields)
+def _location_columns() -> tuple[list[Any], dict[str, int]]:
+    """Location's column defaults in order, and each column's position."""
+    fields = Location._meta.concrete_fields
+    return [field.get_default() for field in fields], {field.attname: i for i, field in enumerate(fields)}
 
 
 def _new_location(**values) -> Location:
     """``Location(**values)``, built from positional arguments in column order. Keyword arguments
     cost modeltranslation a lookup each (and a language switch per translated column left out):
     with ~50 columns that outweighed everything else a bulk import does per row."""
-    return Location(*(values.get(name, default) for name, default in _location_columns()))
+    defaults, positions = _location_columns()
+    arguments = defaults.copy()
+    for name, value in values.items():
+        arguments[positions[name]] = value
+    return Location(*arguments)
 
 
 def _video_links(meeting_type: str) -> dict[str, str | None]:

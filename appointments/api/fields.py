@@ -76,6 +76,14 @@ class StrictSerializer(serializers.Serializer):
     def _field_names(self) -> frozenset[str]:
         return frozenset(self.fields.keys())
 
+    @cached_property
+    def _has_read_only_fields(self) -> bool:
+        return any(field.read_only for field in self.fields.values())
+
+    def _read_only_defaults(self):
+        # Request bodies have no read-only fields; DRF would walk every field to find none.
+        return super()._read_only_defaults() if self._has_read_only_fields else {}
+
     def to_internal_value(self, data):
         if not isinstance(data, Mapping):
             raise ValidationError({NON_FIELD_ERRORS_KEY: [ErrorDetail(self.error_messages["invalid"], code="invalid")]})

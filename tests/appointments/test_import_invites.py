@@ -366,6 +366,14 @@ def test_a_csv_header_with_unknown_or_missing_columns_stops_before_any_row(tenan
         run(path)
 
 
+def test_an_unreadable_csv_stops_with_a_message(tenant, tmp_path):
+    path = tmp_path / "huge.csv"
+    path.write_text("subjectId,officeId,meetingType,participants\n1,2,OFFICE,\"" + "x" * 200_000 + "\"\n")
+
+    with pytest.raises(CommandError, match="CSV: field larger than field limit"):
+        run(path)
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

@@ -90,8 +90,9 @@ class Command(BaseCommand):
             try:
                 with bulk_friendly_collector():
                     summary = run.run(READERS[format](stream))
-            except CsvHeaderError as error:
-                raise CommandError(str(error)) from None
+            except (CsvHeaderError, csv.Error) as error:
+                # Unreadable CSV: rows before it are imported (a re-run skips them).
+                raise CommandError(f"CSV: {error}") from None
             except UnicodeDecodeError as error:
                 raise CommandError(f"The file is not UTF-8: {error}") from None
 
