@@ -115,6 +115,7 @@ def add_error_envelopes(result, generator, request, public):
 class EnterpriseTokenScheme(DjangoOAuthToolkitScheme):
     """The OAuth2 client-credentials scheme, with the scopes ``EnterpriseToken`` demands."""
 
+    target_class = "participants.authentication.BearerTokenAuthentication"
     priority = 1
 
     def get_security_requirement(self, auto_schema):

@@ -115,7 +115,7 @@ LOGIN_URL = "/accounts/login/"
 
 # --- API -----------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["oauth2_provider.contrib.rest_framework.OAuth2Authentication"],
+    "DEFAULT_AUTHENTICATION_CLASSES": ["participants.authentication.BearerTokenAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PARSER_CLASSES": ["config.parsers.BoundedJSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
@@ -140,6 +140,7 @@ OAUTH2_PROVIDER = {
     "DEFAULT_SCOPES": [SCOPE_READ_ONLY],
     # Each API client may only be granted the scopes it was registered with.
     "SCOPES_BACKEND_CLASS": "participants.oauth.ApiClientScopes",
+    "OAUTH2_VALIDATOR_CLASS": "participants.authentication.EnterpriseTokenValidator",
     "ACCESS_TOKEN_EXPIRE_SECONDS": env.int("OAUTH_ACCESS_TOKEN_EXPIRE_SECONDS", default=3600),
 }
 

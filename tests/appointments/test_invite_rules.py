@@ -287,6 +287,6 @@ def test_api_query_count_does_not_grow_with_participants(acme, api):
     # Shown with `pytest -s -k query_count`: the figure reported for the invite API.
     print(f"\nSQL queries per API invite (token, enterprise, references, writes): 2 participants={counts[0]}, 10 participants={counts[1]}")
     assert counts[0] == counts[1], counts
-    # The token, the enterprise, every reference in one query, then in the invite's transaction
-    # (a savepoint here, BEGIN/COMMIT in production) the location, appointment and participants.
-    assert counts[0] == 8
+    # The token (with its client's enterprise), every reference in one query, then in the invite's
+    # transaction (a savepoint here, BEGIN/COMMIT in production) location, appointment, participants.
+    assert counts[0] == 7
