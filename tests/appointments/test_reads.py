@@ -122,13 +122,26 @@ def test_filters_need_the_bracket_form(api, invites):
 
 
 def test_list_query_count_does_not_grow_with_items(acme, api, invites):
-    def count(limit):
-        with CaptureQueriesContext(connection) as queries:
-            assert api.get(LIST, {"limit": limit, "status[]": "OUTGOING_INVITE", "employee-id[]": str(acme.employees[0].pk)}).status_code == 200
-        return len(queries)
+    every_filter = {
+        "id[]": [str(pk) for pk in Appointment.objects.values_list("pk", flat=True)] + ["999999"],
+        "external-id[]": ["A", "B", "C", "bench"],
+        "status[]": ["OUTGOING_INVITE"],
+        "meeting-type[]": ["OFFICE", "PHONE", "VIDEO"],
+        "subject-id[]": [str(acme.subject.pk)],
+        "office-id[]": [str(acme.office.pk)],
+        "customer-id[]": [str(c.pk) for c in acme.customers],
+        "employee-id[]": [str(e.pk) for e in acme.employees],
+    }
 
-    small = count(1)
-    for _ in range(5):
-        post_invite(api, acme.invite_body(meetingType="VIDEO"))
-    assert count(25) == small
-    assert Appointment.objects.count() == 9
+    def count(limit, **filters):
+        with CaptureQueriesContext(connection) as queries:
+            response = api.get(LIST, {"limit": limit, **filters})
+        assert response.status_code == 200
+        return len(queries), len(response.json()["data"])
+
+    assert count(1, **every_filter) == (4, 1)  # token, total, page, participants
+    for n in range(30):
+        post_invite(api, acme.invite_body(meetingType="VIDEO", externalId="bench"))
+    every_filter["id[]"] = [str(pk) for pk in Appointment.objects.values_list("pk", flat=True)]
+    assert count(25, **every_filter) == (4, 25)
+    assert count(25, **{"listing-id[]": str(acme.listing.pk), "lead-segment-id[]": "0", "callback-request-id[]": "0"}) == (3, 0)
