@@ -8,13 +8,15 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.utils import flatten_fieldsets
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from modeltranslation.admin import TabbedTranslationAdmin
 
 from config.admin import SuperuserReadOnlyAdmin
-from participants.admin import AUDIT_FIELDS, EnterpriseScopedAdmin
+from locations.models import Location
+from participants.admin import AUDIT_FIELDS, EnterpriseScopedAdmin, staff_enterprise_id
 
 from .forms import InviteForm
 from .idempotency import IdempotencyKey
@@ -30,6 +32,16 @@ class TenantOwnedAdmin(EnterpriseScopedAdmin):
     list_filter = ("enterprise",)
     autocomplete_fields = ("enterprise",)
     readonly_fields = AUDIT_FIELDS
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.related_model is Location and not request.user.is_superuser:
+            # Locations belong to no enterprise: staff may pick those of their own offices and listings.
+            enterprise_id = staff_enterprise_id(request)
+            kwargs["queryset"] = Location.objects.filter(
+                Q(pk__in=Office.objects.filter(enterprise_id=enterprise_id).values("location_id"))
+                | Q(pk__in=Listing.objects.filter(enterprise_id=enterprise_id).values("location_id"))
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
 @admin.register(Subject)

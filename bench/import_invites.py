@@ -45,6 +45,8 @@ def main() -> int:
     ensure_database(os.environ["DATABASE_URL"])
     # Production-like settings for this process and the import's: DEBUG would log every query.
     os.environ.update(DJANGO_DEBUG="false", DJANGO_SECRET_KEY="benchmark-only", DJANGO_ALLOWED_HOSTS="testserver")
+    # Production settings, but the in-process API calls are neither HTTPS nor rate limited.
+    os.environ.update(DJANGO_SECURE_SSL_REDIRECT="false", API_THROTTLE_RATE="100000000/min")
     os.environ.setdefault("LOG_LEVEL", "WARNING")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     sys.path.insert(0, str(ROOT))

@@ -7,7 +7,10 @@ tenancy rule as the back office), and their new rows belong to it.
 from django import forms
 from django.conf import settings
 from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.db.models import Q
 from django.template.response import TemplateResponse
+from oauth2_provider.models import get_access_token_model, get_grant_model, get_id_token_model, get_refresh_token_model
 
 from .models import ApiClient, Customer, Employee, Enterprise
 
@@ -15,8 +18,9 @@ AUDIT_FIELDS = ("created_at", "updated_at")
 
 
 def staff_enterprise_id(request) -> int | None:
+    """The enterprise a staff user works for; None (so: no rows) without an active employee."""
     employee = getattr(request.user, "employee", None)
-    return employee.enterprise_id if employee is not None else None
+    return employee.enterprise_id if employee is not None and employee.is_active else None
 
 
 class EnterpriseScopedAdmin(admin.ModelAdmin):
@@ -33,11 +37,22 @@ class EnterpriseScopedAdmin(admin.ModelAdmin):
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         related = db_field.related_model
         if not request.user.is_superuser:
+            enterprise_id = staff_enterprise_id(request)
             if related is Enterprise:
-                kwargs["queryset"] = Enterprise.objects.filter(pk=staff_enterprise_id(request))
+                kwargs["queryset"] = Enterprise.objects.filter(pk=enterprise_id)
+            elif related is get_user_model():
+                # Logins not yet linked, or linked to this enterprise's employees.
+                kwargs["queryset"] = related._default_manager.filter(
+                    Q(employee__isnull=True) | Q(employee__enterprise_id=enterprise_id)
+                )
             elif any(field.name == "enterprise" for field in related._meta.fields):
-                kwargs["queryset"] = related._default_manager.filter(enterprise_id=staff_enterprise_id(request))
+                kwargs["queryset"] = related._default_manager.filter(enterprise_id=enterprise_id)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def get_list_filter(self, request):
+        # Other staff would see every enterprise's name in the filter.
+        filters = super().get_list_filter(request)
+        return filters if request.user.is_superuser else tuple(f for f in filters if f != "enterprise")
 
     def get_readonly_fields(self, request, obj=None):
         readonly = tuple(super().get_readonly_fields(request, obj))
@@ -114,6 +129,35 @@ class ApiClientForm(forms.ModelForm):
 # django-oauth-toolkit registers a generic admin for the application model; ours replaces it.
 if admin.site.is_registered(ApiClient):
     admin.site.unregister(ApiClient)
+
+
+def _superusers_only(model_admin_class):
+    """DOT's token admins span every enterprise: superusers only (e.g. to revoke a leaked token)."""
+
+    class SuperuserOnly(model_admin_class):
+        def has_module_permission(self, request):
+            return request.user.is_superuser
+
+        def has_view_permission(self, request, obj=None):
+            return request.user.is_superuser
+
+        def has_change_permission(self, request, obj=None):
+            return request.user.is_superuser
+
+        def has_delete_permission(self, request, obj=None):
+            return request.user.is_superuser
+
+        def has_add_permission(self, request):
+            return request.user.is_superuser
+
+    return SuperuserOnly
+
+
+for _model in (get_access_token_model(), get_refresh_token_model(), get_grant_model(), get_id_token_model()):
+    if admin.site.is_registered(_model):
+        _admin_class = type(admin.site.get_model_admin(_model))
+        admin.site.unregister(_model)
+        admin.site.register(_model, _superusers_only(_admin_class))
 
 
 @admin.register(ApiClient)

@@ -142,3 +142,50 @@ def test_superuser_without_employee_cannot_invite(db, client):
     client.force_login(get_user_model().objects.create_superuser("root", password="x"))
 
     assert client.get("/admin/appointments/appointment/invite/").status_code == 403
+
+
+def staff_with(acme, client, *codenames):
+    user = staff_user(acme)
+    user.user_permissions.set(Permission.objects.filter(codename__in=codenames))
+    client.force_login(user)
+    return user
+
+
+def test_staff_do_not_see_other_enterprises_names_in_filters(acme, globex, client):
+    staff_with(acme, client, "view_customer", "view_appointment")
+    for url in ("/admin/participants/customer/", "/admin/appointments/appointment/"):
+        page = client.get(url).content.decode()
+        assert globex.enterprise.name not in page, url
+
+
+def test_staff_cannot_point_an_office_at_another_enterprises_location(acme, globex, client):
+    staff_with(acme, client, "change_office", "view_office")
+    office = acme.office
+    form = {"name": "Moved", "location": globex.office.location_id, "external_id": ""}
+    response = client.post(f"/admin/appointments/office/{office.pk}/change/", form)
+    assert response.status_code == 200 and "location" in response.context["adminform"].form.errors
+    office.refresh_from_db()
+    assert office.name != "Moved" and office.location_id == acme.office.location_id
+
+
+def test_staff_cannot_link_another_enterprises_login(acme, globex, client):
+    staff_with(acme, client, "change_employee", "view_employee")
+    other = staff_user(globex, username="globex-login")
+    employee = acme.employees[1]
+    form = {"first_name": employee.first_name, "last_name": employee.last_name, "email": "", "user": other.pk,
+            "is_active": "on", "external_id": ""}
+    response = client.post(f"/admin/participants/employee/{employee.pk}/change/", form)
+    assert response.status_code == 200 and "user" in response.context["adminform"].form.errors
+
+
+def test_a_deactivated_employee_sees_nothing_in_the_admin(acme, client):
+    staff_with(acme, client, "view_customer")
+    acme.employees[0].is_active = False
+    acme.employees[0].save()
+    assert list(client.get("/admin/participants/customer/").context["cl"].queryset) == []
+
+
+def test_oauth_token_admins_are_for_superusers_only(acme, superuser_client):
+    assert superuser_client.get("/admin/oauth2_provider/accesstoken/").status_code == 200
+    staff_with(acme, superuser_client, "view_accesstoken", "change_accesstoken", "delete_accesstoken")  # same client, now staff
+    assert superuser_client.get("/admin/oauth2_provider/accesstoken/").status_code == 403
