@@ -29,7 +29,7 @@ from rest_framework.utils.json import strict_constant
 
 from config.errors import DomainError
 from config.exceptions import EXCEPTION_CODES, VALIDATION_CODES, validation_violations
-from locations.geocoding import Address, geocode
+from locations.geocoding import Address, GeocodingUnavailable, geocode
 from locations.languages import API_LANGUAGES
 from locations.models import Location
 from participants.models import Customer, Employee, Enterprise
@@ -249,7 +249,8 @@ def address_key(address: Address) -> tuple:
 
 
 class GeocodeOnce:
-    """Geocode each distinct address once per run; a failure is remembered like a success."""
+    """Geocode each distinct address once per run. "No such place" is remembered like a success;
+    an outage is not (a later row with the same address asks again)."""
 
     def __init__(self, geocoder: Callable[[Address], tuple[float, float]] = geocode):
         self.geocoder = geocoder
@@ -260,6 +261,8 @@ class GeocodeOnce:
         if key not in self.known:
             try:
                 self.known[key] = self.geocoder(address)
+            except GeocodingUnavailable:
+                raise
             except DomainError as error:
                 self.known[key] = error
         found = self.known[key]

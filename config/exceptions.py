@@ -58,6 +58,7 @@ VALIDATION_CODES = {
     "not_a_dict": "INVALID_TYPE",
     "max_string_length": "TOO_LARGE",
     "unknown_property": "UNKNOWN_PROPERTY",
+    "invalid_format": "INVALID_FORMAT",
     "not_unique": "NOT_UNIQUE",
 }
 # A DRF validation code that VALIDATION_CODES does not rename.
@@ -82,6 +83,14 @@ class InvalidHeader(exceptions.APIException):
     status_code = 400
     api_code = "INVALID_HEADER"
     default_detail = "A request header is invalid."
+
+
+class BadRequest(exceptions.APIException):
+    """A request Django refuses before any view (e.g. a Host not in ALLOWED_HOSTS)."""
+
+    status_code = 400
+    api_code = "BAD_REQUEST"
+    default_detail = "Bad request."
 
 
 class PayloadTooLarge(exceptions.APIException):

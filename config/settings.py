@@ -112,6 +112,7 @@ STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 
 LOGIN_URL = "/accounts/login/"
+CSRF_FAILURE_VIEW = "config.views.csrf_failure"
 
 # --- API -----------------------------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -30,5 +30,7 @@ urlpatterns = [
 if settings.BENCHMARK_ENDPOINTS:
     urlpatterns.insert(0, path("bench/", include("bench.urls")))
 
+handler400 = "config.views.bad_request"
+handler403 = "config.views.permission_denied"
 handler404 = "config.views.not_found"
 handler500 = "config.views.server_error"

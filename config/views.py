@@ -5,20 +5,22 @@ import logging
 import sys
 
 from django.db import DatabaseError, InterfaceError, OperationalError, connection
-from django.views import defaults
+from django.views import csrf, defaults
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import extend_schema
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from .exceptions import DatabaseUnavailable, InternalError, error_json_response
+from .exceptions import BadRequest, DatabaseUnavailable, InternalError, error_json_response
 from .middleware import is_api_request
 from .schema import error_responses
 
 logger = logging.getLogger("config.api")
 
 
+@csrf_exempt  # an unknown API path is a 404 whatever the method, never a CSRF failure page
 def api_not_found(request, *args, **kwargs):
     return error_json_response(NotFound("No such resource."))
 
@@ -27,6 +29,27 @@ def not_found(request, exception=None):
     if is_api_request(request):
         return api_not_found(request)
     return defaults.page_not_found(request, exception)
+
+
+def bad_request(request, exception=None):
+    """Django's 400 handler (e.g. a Host header not in ALLOWED_HOSTS)."""
+    if is_api_request(request):
+        return error_json_response(BadRequest())
+    return defaults.bad_request(request, exception)
+
+
+def permission_denied(request, exception=None):
+    if is_api_request(request):
+        return error_json_response(PermissionDenied())
+    return defaults.permission_denied(request, exception)
+
+
+def csrf_failure(request, reason=""):
+    """API views are CSRF-exempt (tokens, not cookies); anything else under /api/ still answers
+    in the envelope."""
+    if is_api_request(request):
+        return error_json_response(PermissionDenied("CSRF verification failed."))
+    return csrf.csrf_failure(request, reason)
 
 
 def server_error(request):

@@ -12,4 +12,8 @@ class ApiClientScopes(SettingsScopes):
         return [scope for scope in known if scope in allowed]
 
     def get_default_scopes(self, application=None, request=None, *args, **kwargs):
-        return self.get_available_scopes(application, request, *args, **kwargs)
+        """Without a ``scope`` parameter: the least privilege (DEFAULT_SCOPES) the client has,
+        else what it has."""
+        available = self.get_available_scopes(application, request, *args, **kwargs)
+        defaults = super().get_default_scopes(application, request, *args, **kwargs)
+        return [scope for scope in available if scope in defaults] or available

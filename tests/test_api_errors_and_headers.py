@@ -92,3 +92,16 @@ def test_correlation_id_is_in_every_log_line_of_the_request(acme, api, caplog):
 def test_log_lines_outside_a_request_have_a_placeholder():
     record = logging.getLogger("x").makeRecord("x", logging.INFO, __file__, 1, "msg", (), None)
     assert record.correlation_id == "-"
+
+
+@pytest.mark.parametrize("method", ["post", "put", "patch", "delete"])
+def test_unknown_api_path_is_a_404_for_every_method_even_with_csrf_checks(method):
+    from django.test import Client
+
+    response = getattr(Client(enforce_csrf_checks=True), method)("/api/nope", "{}", content_type="application/json")
+    assert only_error(response, 404)["code"] == "NOT_FOUND"
+
+
+def test_unknown_host_on_an_api_path_is_a_400_in_the_envelope(client):
+    response = client.get("/api/nope", HTTP_HOST="evil.example.com")
+    assert only_error(response, 400)["code"] == "BAD_REQUEST"

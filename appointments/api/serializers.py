@@ -74,7 +74,7 @@ class LocationSerializer(StrictSerializer):
         min_length=2,
         max_length=2,
         # Letters only: the length has its own rule (one violation, one entry).
-        validators=[RegexValidator(r"^[A-Za-z]*$", "Must be an ISO 3166-1 alpha-2 country code.", code="invalid")],
+        validators=[RegexValidator(r"^[A-Za-z]*$", "Must be an ISO 3166-1 alpha-2 country code.", code="invalid_format")],
     )
     postalCode = StrictCharField(min_length=1, max_length=MAX_POSTAL_CODE, allow_null=True, required=False)
     geolocation = GeolocationSerializer(allow_null=True, required=False)

@@ -546,3 +546,28 @@ def test_progress_lines_without_a_terminal(tenant, tmp_path, monkeypatch):
     assert result.stderr.count("rows:") == 3
     assert "… 2 rows: 2 created" in result.stderr
     assert "3 rows: 3 created, 0 skipped, 0 failed in" in result.stdout and "rows/s" in result.stdout
+
+
+def test_an_outage_is_not_remembered_for_the_rest_of_the_run(db):
+    """A "no such place" answer is final for the run; an outage is not: the same address is asked
+    again by a later row."""
+    from appointments.imports import GeocodeOnce
+    from locations.geocoding import Address, GeocodingFailed, GeocodingUnavailable
+
+    answers = [GeocodingUnavailable(), (51.05, 3.72), GeocodingFailed()]
+
+    def provider(address):
+        answer = answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    once = GeocodeOnce(provider)
+    ghent, nowhere = Address(country_code="BE", city={"en": "Ghent"}), Address(country_code="BE", city={"en": "Nowhere"})
+    with pytest.raises(GeocodingUnavailable):
+        once(ghent)
+    assert once(ghent) == (51.05, 3.72) == once(ghent)
+    for _ in range(2):
+        with pytest.raises(GeocodingFailed):
+            once(nowhere)
+    assert answers == []

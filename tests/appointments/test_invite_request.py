@@ -223,7 +223,7 @@ def test_lengths_at_their_limits_are_accepted(acme, api):
 
 def test_country_code_must_be_letters(acme, api):
     assert violations(post_invite(api, put(full_body(acme), "/location/countryCode", "B1"))) == {
-        ("/location/countryCode", "INVALID_TYPE")
+        ("/location/countryCode", "INVALID_FORMAT")
     }
 
 

@@ -49,6 +49,13 @@ def test_read_only_client_cannot_obtain_write_scope(acme):
     assert token_request("acme-ro", "s3cret").json()["scope"] == RO  # default: what it is allowed
 
 
+def test_without_a_scope_a_token_gets_the_least_privilege(acme):
+    ApiClientFactory(enterprise=acme.enterprise, client_id="acme-rw", client_secret="s3cret", allowed_scopes=f"{RW} {RO}")
+    assert token_request("acme-rw", "s3cret").json()["scope"] == RO
+    ApiClientFactory(enterprise=acme.enterprise, client_id="acme-w", client_secret="s3cret", allowed_scopes=RW)
+    assert token_request("acme-w", "s3cret").json()["scope"] == RW  # all it has
+
+
 def errors(response, status, code):
     assert response.status_code == status, response.content
     (entry,) = response.json()["errors"]
