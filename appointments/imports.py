@@ -32,11 +32,11 @@ from config.exceptions import EXCEPTION_CODES, VALIDATION_CODES, validation_viol
 from locations.geocoding import Address, GeocodingUnavailable, geocode
 from locations.languages import API_LANGUAGES
 from locations.models import Location
-from participants.models import Customer, Employee, Enterprise
+from participants.models import Enterprise
 
 from .api.serializers import InviteRequestSerializer
-from .models import Appointment, AppointmentParticipant, CallbackRequest, LeadSegment, Listing, Office, Subject
-from .services import Actor, DatabaseReferences, InviteDraft, invite_check, invites_write, parse_id
+from .models import Appointment, Office
+from .services import Actor, InviteDraft, invite_check, invite_references, invites_write, parse_id
 
 EXTERNAL_PREFIX = "external://"
 DEFAULT_BATCH_SIZE = 1000
@@ -173,13 +173,18 @@ def _number(value: str) -> float | str:
 # --- References ----------------------------------------------------------------------------------
 
 
-class ImportReferences(DatabaseReferences):
+class ImportReferences:
     """References by id or by the resource's own ``external://VALUE``, within the enterprise,
     answered from rows loaded up front: one query per model for a whole batch."""
 
+    querysets = {Office: Office.objects.select_related("location")}
+
     def __init__(self, enterprise: Enterprise):
-        super().__init__(enterprise)
+        self.enterprise = enterprise
         self.found: dict[type, dict[str, Any]] = {}
+
+    def _queryset(self, model):
+        return self.querysets.get(model, model._default_manager).filter(enterprise=self.enterprise)
 
     def load(self, wanted: dict[type, set[str]]) -> ImportReferences:
         self.found = {model: self._load(model, values) for model, values in wanted.items()}
@@ -188,20 +193,9 @@ class ImportReferences(DatabaseReferences):
     def load_for(self, invites: Iterable[dict]) -> ImportReferences:
         """Load what the given ``invite_check`` keyword arguments reference."""
         wanted: dict[type, set[str]] = defaultdict(set)
-        single = {
-            "subject_id": Subject,
-            "office_id": Office,
-            "listing_id": Listing,
-            "lead_segment_id": LeadSegment,
-            "callback_request_id": CallbackRequest,
-        }
-        people = {AppointmentParticipant.Type.EMPLOYEE: Employee, AppointmentParticipant.Type.CUSTOMER: Customer}
         for invite in invites:
-            for key, model in single.items():
-                if invite[key] is not None:
-                    wanted[model].add(invite[key])
-            for participant in invite["participants"]:
-                wanted[people[participant.type]].add(participant.participant_id)
+            for model, values in invite_references(invite).items():
+                wanted[model] |= values
         return self.load(wanted)
 
     def _load(self, model, values: set[str]) -> dict[str, Any]:

@@ -127,8 +127,9 @@ class Actor:
 
 
 class References(Protocol):
-    """Where the rules find the rows an invite references, within one enterprise. ``invite_create``
-    asks the database each time; a bulk caller can answer from rows it loaded for many invites."""
+    """Where the rules find the rows an invite references, within one enterprise.
+    ``invite_create`` loads one invite's rows in one query (``PreloadedReferences``); the importer
+    answers from rows it loaded for a whole batch."""
 
     def one(self, model: type[Model], value: str) -> Model | None:
         """The row that ``value`` names, or None."""
@@ -137,25 +138,21 @@ class References(Protocol):
         """The rows that ``values`` name, by value; values that name nothing are left out."""
 
 
-class DatabaseReferences:
-    """References by id, one query per lookup (``many`` is one query for all its values)."""
+PARTICIPANT_MODELS = {AppointmentParticipant.Type.EMPLOYEE: Employee, AppointmentParticipant.Type.CUSTOMER: Customer}
 
-    querysets = {Office: Office.objects.select_related("location")}
 
-    def __init__(self, enterprise: Enterprise):
-        self.enterprise = enterprise
-
-    def _queryset(self, model):
-        return self.querysets.get(model, model._default_manager).filter(enterprise=self.enterprise)
-
-    def one(self, model, value):
-        pk = parse_id(value)
-        return None if pk is None else self._queryset(model).filter(pk=pk).first()
-
-    def many(self, model, values):
-        ids = {parse_id(value) for value in values} - {None}
-        found = self._queryset(model).in_bulk(ids) if ids else {}
-        return {value: found[parse_id(value)] for value in values if parse_id(value) in found}
+def invite_references(fields: dict) -> dict[type[Model], set[str]]:
+    """The values an invite's ``invite_check`` keyword arguments reference, by model."""
+    wanted: dict[type[Model], set[str]] = {model: set() for model in (Subject, Office, *PARTICIPANT_MODELS.values())}
+    wanted[Subject].add(fields["subject_id"])
+    wanted[Office].add(fields["office_id"])
+    for participant in fields["participants"]:
+        if participant.type in PARTICIPANT_MODELS:
+            wanted[PARTICIPANT_MODELS[participant.type]].add(participant.participant_id)
+    for model, name in ((Listing, "listing_id"), (LeadSegment, "lead_segment_id"), (CallbackRequest, "callback_request_id")):
+        if fields.get(name) is not None:
+            wanted.setdefault(model, set()).add(fields[name])
+    return wanted
 
 
 class PreloadedReferences:
@@ -194,19 +191,6 @@ class PreloadedReferences:
                 values.append(location_id)
             self.found[model][pk] = model.from_db(connection.alias, names, values)
 
-    @classmethod
-    def for_invite(cls, enterprise: Enterprise, fields: dict) -> PreloadedReferences:
-        """The references in ``invite_check``'s keyword arguments."""
-        by_type = {AppointmentParticipant.Type.EMPLOYEE: Employee, AppointmentParticipant.Type.CUSTOMER: Customer}
-        wanted = {Subject: [fields["subject_id"]], Office: [fields["office_id"]], Employee: [], Customer: []}
-        for participant in fields["participants"]:
-            if participant.type in by_type:
-                wanted[by_type[participant.type]].append(participant.participant_id)
-        for model, name in ((Listing, "listing_id"), (LeadSegment, "lead_segment_id"), (CallbackRequest, "callback_request_id")):
-            if fields.get(name) is not None:
-                wanted[model] = [fields[name]]
-        return cls(enterprise, wanted)
-
     def one(self, model, value):
         return self.found.get(model, {}).get(parse_id(value))
 
@@ -242,7 +226,7 @@ def invite_create(*, enterprise: Enterprise, actor: Actor, **fields) -> Appointm
     the ``DomainError`` of the first that fails; writes nothing unless all pass. The number of
     queries does not depend on the number of participants: one finds every referenced row.
     """
-    draft = invite_check(references=PreloadedReferences.for_invite(enterprise, fields), **fields)
+    draft = invite_check(references=PreloadedReferences(enterprise, invite_references(fields)), **fields)
     with transaction.atomic():
         [appointment] = invites_write(enterprise=enterprise, actor=actor, drafts=[draft])
     logger.info(
@@ -395,9 +379,8 @@ def _get_optional(references: References, model, value, error, property):
 
 def _participants(references: References, participants: Sequence[ParticipantInput]) -> list[Employee | Customer]:
     """Resolve every participant with one lookup per participant type."""
-    models = {AppointmentParticipant.Type.EMPLOYEE: Employee, AppointmentParticipant.Type.CUSTOMER: Customer}
     found = {}
-    for type_, model in models.items():
+    for type_, model in PARTICIPANT_MODELS.items():
         values = {p.participant_id for p in participants if p.type == type_}
         if values:
             found[type_] = references.many(model, values)

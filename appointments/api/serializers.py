@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from django.core.validators import RegexValidator
-from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail, ValidationError
 
 from locations.formatting import formatted_address
