@@ -12,6 +12,8 @@ from django.db.models import Q
 from django.template.response import TemplateResponse
 from oauth2_provider.models import get_access_token_model, get_grant_model, get_id_token_model, get_refresh_token_model
 
+from config.admin import SuperusersOnlyMixin
+
 from .models import ApiClient, Customer, Employee, Enterprise
 
 AUDIT_FIELDS = ("created_at", "updated_at")
@@ -131,33 +133,12 @@ if admin.site.is_registered(ApiClient):
     admin.site.unregister(ApiClient)
 
 
-def _superusers_only(model_admin_class):
-    """DOT's token admins span every enterprise: superusers only (e.g. to revoke a leaked token)."""
-
-    class SuperuserOnly(model_admin_class):
-        def has_module_permission(self, request):
-            return request.user.is_superuser
-
-        def has_view_permission(self, request, obj=None):
-            return request.user.is_superuser
-
-        def has_change_permission(self, request, obj=None):
-            return request.user.is_superuser
-
-        def has_delete_permission(self, request, obj=None):
-            return request.user.is_superuser
-
-        def has_add_permission(self, request):
-            return request.user.is_superuser
-
-    return SuperuserOnly
-
-
 for _model in (get_access_token_model(), get_refresh_token_model(), get_grant_model(), get_id_token_model()):
     if admin.site.is_registered(_model):
         _admin_class = type(admin.site.get_model_admin(_model))
         admin.site.unregister(_model)
-        admin.site.register(_model, _superusers_only(_admin_class))
+        # DOT's token admins span every enterprise: superusers only (e.g. to revoke a leaked token).
+        admin.site.register(_model, type(_admin_class.__name__, (SuperusersOnlyMixin, _admin_class), {}))
 
 
 @admin.register(ApiClient)
