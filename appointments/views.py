@@ -16,7 +16,7 @@ from django.shortcuts import redirect
 from django.views.generic import DetailView, FormView, ListView
 
 from locations.languages import LanguagePreference
-from participants.models import Employee
+from participants.models import Employee, working_employee
 
 from .api.serializers import location_representation
 from .forms import InviteForm
@@ -25,8 +25,8 @@ from .models import Appointment, AppointmentParticipant, Office, Subject
 
 def staff_employee(request) -> Employee:
     """The employee the logged-in staff user works as; 403 for anyone else."""
-    employee = getattr(request.user, "employee", None)
-    if not (request.user.is_active and request.user.is_staff and employee is not None and employee.is_active):
+    employee = working_employee(request.user)
+    if employee is None:
         raise PermissionDenied("The back office is for staff members linked to an employee.")
     return employee
 

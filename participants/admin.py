@@ -14,15 +14,15 @@ from oauth2_provider.models import get_access_token_model, get_grant_model, get_
 
 from config.admin import SuperusersOnlyMixin
 
-from .models import ApiClient, Customer, Employee, Enterprise
+from .models import ApiClient, Customer, Employee, Enterprise, working_employee
 
 AUDIT_FIELDS = ("created_at", "updated_at")
 
 
 def staff_enterprise_id(request) -> int | None:
     """The enterprise a staff user works for; None (so: no rows) without an active employee."""
-    employee = getattr(request.user, "employee", None)
-    return employee.enterprise_id if employee is not None and employee.is_active else None
+    employee = working_employee(request.user)
+    return employee.enterprise_id if employee is not None else None
 
 
 class EnterpriseScopedAdmin(admin.ModelAdmin):

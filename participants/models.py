@@ -79,6 +79,15 @@ class Employee(TenantOwned):
         return f"{self.first_name} {self.last_name}"
 
 
+def working_employee(user) -> Employee | None:
+    """The employee a staff login works as: an active staff user linked to an active employee.
+    Both the back office and the admin scope everything a staff member sees by it."""
+    employee = getattr(user, "employee", None)
+    if user.is_active and user.is_staff and employee is not None and employee.is_active:
+        return employee
+    return None
+
+
 class Customer(TenantOwned):
     """Someone the enterprise invites to appointments."""
 
