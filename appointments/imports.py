@@ -28,7 +28,7 @@ from rest_framework.exceptions import ParseError, ValidationError
 from rest_framework.utils.json import strict_constant
 
 from config.errors import DomainError
-from config.exceptions import EXCEPTION_CODES, VALIDATION_CODES, validation_violations
+from config.exceptions import EXCEPTION_CODES, validation_code, validation_violations
 from locations.geocoding import Address, GeocodingUnavailable, geocode
 from locations.languages import API_LANGUAGES
 from locations.models import Location
@@ -403,7 +403,7 @@ class InviteImport:
             data = self.serializer.run_validation(row.body)
         except ValidationError as error:
             violations = [
-                RowError(row.line, VALIDATION_CODES.get(getattr(detail, "code", None), "INVALID"), str(detail), pointer)
+                RowError(row.line, validation_code(detail), str(detail), pointer)
                 for pointer, detail in validation_violations(error.detail)
             ]
             checked.fail(violations)

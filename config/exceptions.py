@@ -186,6 +186,11 @@ def validation_violations(detail, path: tuple = ()) -> Iterator[tuple[str, excep
         yield json_pointer(path), detail
 
 
+def validation_code(error: exceptions.ErrorDetail) -> str:
+    """The API's code for one of DRF's validation errors."""
+    return VALIDATION_CODES.get(getattr(error, "code", None), OTHER_VALIDATION_CODE)
+
+
 def domain_error_entry(error: DomainError) -> dict:
     return error_entry(
         status_code=error.status, code=error.code, message=error.message, arguments=error.arguments, type=error.type
@@ -214,7 +219,7 @@ def api_exception_handler(exc: Exception, context: dict) -> Response:
         entries = [
             error_entry(
                 status_code=400,
-                code=VALIDATION_CODES.get(getattr(error, "code", None), OTHER_VALIDATION_CODE),
+                code=validation_code(error),
                 message=error,
                 arguments={"pointer": pointer},
             )
