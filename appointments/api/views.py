@@ -75,7 +75,8 @@ class AppointmentViewSet(viewsets.GenericViewSet):
 
     @retrieve_schema
     def retrieve(self, request, enterprise, pk):
-        appointment = self.get_queryset().filter(pk=parse_id(pk)).first() if parse_id(pk) else None
+        appointment_id = parse_id(pk)
+        appointment = self.get_queryset().filter(pk=appointment_id).first() if appointment_id else None
         if appointment is None:
             raise AppointmentNotFound()
         return Response({"data": self.represent(appointment)})
