@@ -10,13 +10,14 @@ from __future__ import annotations
 from django import forms
 from django.conf import settings
 from django.db.models import Q
+from rest_framework.exceptions import ValidationError
 
 from config.errors import DomainError
 from config.exceptions import validation_violations
 from locations.languages import API_LANGUAGES, to_api
 from participants.models import Customer, Employee
 
-from .api.serializers import InviteRequestSerializer
+from .api.serializers import parse_invite_request
 from .models import Appointment, AppointmentParticipant, CallbackRequest, LeadSegment, Listing, Office, Subject
 from .services import Actor, invite_create
 
@@ -224,11 +225,10 @@ class InviteForm(forms.Form):
         cleaned = super().clean()
         if not (self.participants.is_valid() and self.location.is_valid()) or self._errors:
             return cleaned
-        body = InviteRequestSerializer(data=self.as_body())
-        if body.is_valid():
-            self.invite_kwargs = body.invite_kwargs()
-        else:
-            for pointer, message in validation_violations(body.errors):
+        try:
+            self.invite_kwargs = parse_invite_request(self.as_body())
+        except ValidationError as error:
+            for pointer, message in validation_violations(error.detail):
                 self.route_error(pointer, message)
         return cleaned
 

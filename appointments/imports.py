@@ -34,7 +34,7 @@ from locations.languages import API_LANGUAGES
 from locations.models import Location
 from participants.models import Enterprise
 
-from .api.serializers import InviteRequestSerializer
+from .api.serializers import parse_invite_request
 from .models import Appointment, Office
 from .services import Actor, InviteDraft, invite_check, invite_references, invites_write, parse_id
 
@@ -312,8 +312,6 @@ class InviteImport:
         self.geocoder = GeocodeOnce(geocoder)
         self.on_error = on_error
         self.on_batch = on_batch
-        # One serializer for every row: building one per row deep-copies its fields each time.
-        self.serializer = InviteRequestSerializer()
         self.seen_external_ids: set[str] = set()
         self.summary = ImportSummary(dry_run=dry_run)
 
@@ -400,7 +398,7 @@ class InviteImport:
             checked.fail([row.error])
             return None
         try:
-            data = self.serializer.run_validation(row.body)
+            return parse_invite_request(row.body)
         except ValidationError as error:
             violations = [
                 RowError(row.line, validation_code(detail), str(detail), pointer)
@@ -408,7 +406,6 @@ class InviteImport:
             ]
             checked.fail(violations)
             return None
-        return self.serializer.invite_kwargs(data)
 
     def _existing(self, external_ids: set[str]) -> set[str]:
         if not external_ids:

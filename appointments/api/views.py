@@ -11,7 +11,7 @@ from ..models import Appointment, AppointmentParticipant
 from ..services import Actor, invite_create, parse_id
 from .filters import AppointmentFilter
 from .schema import invite_schema, list_schema, retrieve_schema
-from .serializers import InviteRequestSerializer, appointment_representation
+from .serializers import appointment_representation, parse_invite_request
 
 DEFAULT_LIMIT = 25
 MAX_LIMIT = 1000
@@ -84,14 +84,13 @@ class AppointmentViewSet(viewsets.GenericViewSet):
     @invite_schema
     @action(detail=False, methods=["post"], url_path="_actions/invite")
     def invite(self, request, enterprise):
-        body = InviteRequestSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
+        invite = parse_invite_request(request.data)
         actor = Actor(
             type=Appointment.ActorType.API_CLIENT, id=str(request.auth.application_id), channel=Appointment.Channel.API
         )
 
         def create() -> Response:
-            appointment = invite_create(enterprise=self.enterprise, actor=actor, **body.invite_kwargs())
+            appointment = invite_create(enterprise=self.enterprise, actor=actor, **invite)
             return Response({"data": self.represent(appointment)}, status=status.HTTP_201_CREATED)
 
         def replay(appointment_id: int) -> Response:
