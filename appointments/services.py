@@ -15,9 +15,11 @@ from typing import Any, Protocol
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Model
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from config.errors import DomainError
+from config.inserts import insert_rows
 from locations.geocoding import Address, geocode, resolve_time_zone
 from locations.languages import to_storage
 from locations.models import Location
@@ -308,47 +310,46 @@ def invites_write(*, enterprise: Enterprise, actor: Actor, drafts: Sequence[Invi
     Call it inside ``transaction.atomic()``: it writes locations, appointments and participants
     in turn, then sends ``invites_created``; a failure must leave none of them behind.
     """
-    Location.objects.bulk_create([draft.location for draft in drafts if draft.saves_location])
-    appointments = Appointment.objects.bulk_create(
-        [
-            Appointment(
-                enterprise=enterprise,
-                external_id=draft.external_id,
-                status=Appointment.Status.OUTGOING_INVITE,
-                subject=draft.subject,
-                office=draft.office,
-                callback_request=draft.callback_request,
-                listing=draft.listing,
-                lead_segment=draft.lead_segment,
-                meeting_type=draft.meeting_type,
-                location=draft.location,
-                hybrid=draft.hybrid,
-                trailing_buffer_time=draft.trailing_buffer_time,
-                internal_notes=draft.internal_notes,
-                message_for_customer=draft.message,
-                created_by_type=actor.type,
-                created_by_id=actor.id,
-                created_from=actor.channel,
-                updated_by_type=actor.type,
-                updated_by_id=actor.id,
-                updated_from=actor.channel,
-            )
-            for draft in drafts
-        ]
-    )
-    rows = AppointmentParticipant.objects.bulk_create(
-        [
-            AppointmentParticipant(
-                appointment=appointment,
-                role=participant.role,
-                type=participant.type,
-                **{participant.type.lower(): person},
-                **_video_links(draft.meeting_type),
-            )
-            for appointment, draft in zip(appointments, drafts)
-            for participant, person in draft.participants
-        ]
-    )
+    now = timezone.now()
+    insert_rows(Location, [draft.location for draft in drafts if draft.saves_location], now=now)
+    appointments = [
+        Appointment(
+            enterprise=enterprise,
+            external_id=draft.external_id,
+            status=Appointment.Status.OUTGOING_INVITE,
+            subject=draft.subject,
+            office=draft.office,
+            callback_request=draft.callback_request,
+            listing=draft.listing,
+            lead_segment=draft.lead_segment,
+            meeting_type=draft.meeting_type,
+            location=draft.location,
+            hybrid=draft.hybrid,
+            trailing_buffer_time=draft.trailing_buffer_time,
+            internal_notes=draft.internal_notes,
+            message_for_customer=draft.message,
+            created_by_type=actor.type,
+            created_by_id=actor.id,
+            created_from=actor.channel,
+            updated_by_type=actor.type,
+            updated_by_id=actor.id,
+            updated_from=actor.channel,
+        )
+        for draft in drafts
+    ]
+    insert_rows(Appointment, appointments, now=now)
+    rows = [
+        AppointmentParticipant(
+            appointment=appointment,
+            role=participant.role,
+            type=participant.type,
+            **{participant.type.lower(): person},
+            **_video_links(draft.meeting_type),
+        )
+        for appointment, draft in zip(appointments, drafts)
+        for participant, person in draft.participants
+    ]
+    insert_rows(AppointmentParticipant, rows, now=now)
     invites_created.send(sender=Appointment, appointments=appointments)
     # The caller renders what we just wrote; spare it a query for the participants.
     by_appointment = {appointment.pk: [] for appointment in appointments}

@@ -2,7 +2,7 @@
 a constant number of queries whatever the number of participants."""
 
 import pytest
-from django.db import connection
+from django.db import OperationalError, connection
 from django.test.utils import CaptureQueriesContext
 
 from appointments.models import Appointment, AppointmentParticipant
@@ -230,17 +230,21 @@ def test_trailing_buffer_time_null_means_zero(acme, api):
     assert post_invite(api, acme.invite_body(trailingBufferTime=None)).json()["data"]["trailingBufferTime"] == 0
 
 
-def test_a_failed_write_leaves_nothing_behind(acme, api, monkeypatch):
+def test_a_failed_write_leaves_nothing_behind(acme, api):
     """If the last write of the invite fails, the location and appointment written before it are
     rolled back."""
 
-    def failing_bulk_create(*args, **kwargs):
-        raise RuntimeError("disk full")
+    participants_table = AppointmentParticipant._meta.db_table
 
-    monkeypatch.setattr(AppointmentParticipant.objects, "bulk_create", failing_bulk_create)
+    def fail_participant_inserts(execute, sql, params, many, context):
+        if sql.startswith("INSERT") and participants_table in sql:
+            raise OperationalError("disk full")
+        return execute(sql, params, many, context)
+
     location = {**ON_LOCATION, "geolocation": {"latitude": 51.05, "longitude": 3.72}}
-    response = post_invite(api, acme.invite_body(meetingType="ON_LOCATION", location=location))
-    assert response.status_code == 500
+    with connection.execute_wrapper(fail_participant_inserts):
+        response = post_invite(api, acme.invite_body(meetingType="ON_LOCATION", location=location))
+    assert response.status_code == 503  # a database failure, in the envelope
     assert nothing_written()
 
 
