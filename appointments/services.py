@@ -313,15 +313,17 @@ def invites_write(*, enterprise: Enterprise, actor: Actor, drafts: Sequence[Invi
     now = timezone.now()
     insert_rows(Location, [draft.location for draft in drafts if draft.saves_location], now=now)
     appointments = [
+        # Foreign keys by id: assigning instances costs a descriptor check each, and nothing
+        # reads them back but the location, which the representation renders.
         Appointment(
-            enterprise=enterprise,
+            enterprise_id=enterprise.pk,
             external_id=draft.external_id,
             status=Appointment.Status.OUTGOING_INVITE,
-            subject=draft.subject,
-            office=draft.office,
-            callback_request=draft.callback_request,
-            listing=draft.listing,
-            lead_segment=draft.lead_segment,
+            subject_id=draft.subject.pk,
+            office_id=draft.office.pk,
+            callback_request_id=_pk(draft.callback_request),
+            listing_id=_pk(draft.listing),
+            lead_segment_id=_pk(draft.lead_segment),
             meeting_type=draft.meeting_type,
             location=draft.location,
             hybrid=draft.hybrid,
@@ -340,10 +342,10 @@ def invites_write(*, enterprise: Enterprise, actor: Actor, drafts: Sequence[Invi
     insert_rows(Appointment, appointments, now=now)
     rows = [
         AppointmentParticipant(
-            appointment=appointment,
+            appointment_id=appointment.pk,
             role=participant.role,
             type=participant.type,
-            **{participant.type.lower(): person},
+            **{f"{participant.type.lower()}_id": person.pk},
             **_video_links(draft.meeting_type),
         )
         for appointment, draft in zip(appointments, drafts)
@@ -358,6 +360,10 @@ def invites_write(*, enterprise: Enterprise, actor: Actor, drafts: Sequence[Invi
     for appointment in appointments:
         appointment._prefetched_objects_cache = {"participants": by_appointment[appointment.pk]}
     return appointments
+
+
+def _pk(instance: Model | None) -> Any:
+    return None if instance is None else instance.pk
 
 
 def parse_id(value: str) -> int | None:

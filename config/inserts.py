@@ -3,8 +3,9 @@
 ``insert_rows`` does what ``QuerySet.bulk_create`` does for these models (one statement per
 batch, primary keys set from ``RETURNING``), without what made ``bulk_create`` the largest cost of
 an invite: compiling the statement anew on every call, value by value. The SQL text is built once
-per model and row count, so that PostgreSQL can also reuse its plan (prepared statements, see
-``DATABASE_PREPARED_STATEMENTS``).
+per model. On PostgreSQL it is the same whatever the number of rows (one array per column,
+``unnest``ed, as Django's own bulk_create does for several rows), so psycopg converts it once and
+PostgreSQL plans it once (prepared statements, see ``DATABASE_PREPARED_STATEMENTS``).
 """
 
 from __future__ import annotations
@@ -14,10 +15,8 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from django.db import connection
+from django.db import models
 from django.db.models import DateTimeField, Field, Model
-
-# The bind-parameter limit of PostgreSQL's protocol (a 16-bit count) with server-side binding.
-POSTGRESQL_MAX_PARAMETERS = 65_535
 
 
 def insert_rows(model: type[Model], objects: Sequence[Model], *, now: datetime) -> None:
@@ -26,47 +25,102 @@ def insert_rows(model: type[Model], objects: Sequence[Model], *, now: datetime) 
     Foreign keys are read from their ``_id`` attributes: create related rows first, then the
     instances that point at them. ``auto_now``/``auto_now_add`` columns all get ``now``, so that a
     new row's creation and update times are equal. Call it inside ``transaction.atomic()``: a
-    large list takes several statements. No signals are sent, as with ``bulk_create``.
+    large list may take several statements. No signals are sent, as with ``bulk_create``.
     """
     if not objects:
         return
     fields, stamped = _columns(model)
-    per_statement = min(
-        connection.ops.bulk_batch_size(fields, objects), POSTGRESQL_MAX_PARAMETERS // len(fields), len(objects)
-    )
-    prepare = [functools.partial(field.get_db_prep_save, connection=connection) for field in fields]
+    prepared_now = fields[stamped.index(True)].get_db_prep_save(now, connection) if any(stamped) else None
+    plan = [
+        (field.attname, is_stamped, _plain_type(field), functools.partial(field.get_db_prep_save, connection=connection))
+        for field, is_stamped in zip(fields, stamped)
+    ]
+    rows = [
+        [
+            prepared_now
+            if is_stamped
+            else value
+            if (value := getattr(obj, attname)) is None or type(value) is plain
+            else prepare(value)
+            for attname, is_stamped, plain, prepare in plan
+        ]
+        for obj in objects
+    ]
     with connection.cursor() as cursor:
-        for start in range(0, len(objects), per_statement):
-            chunk = objects[start : start + per_statement]
-            params = []
-            for obj in chunk:
-                params += [
-                    prep(now if stamp else getattr(obj, field.attname))
-                    for field, stamp, prep in zip(fields, stamped, prepare)
-                ]
-            cursor.execute(_statement(model, len(chunk), connection.vendor), params)
-            for obj, (pk,) in zip(chunk, cursor.fetchall()):
-                setattr(obj, model._meta.pk.attname, pk)
-                obj.__dict__.update({field.attname: now for field, stamp in zip(fields, stamped) if stamp})
-                obj._state.adding = False
-                obj._state.db = connection.alias
+        if connection.vendor == "postgresql":
+            cursor.execute(_unnest_statement(model), [list(column) for column in zip(*rows)])
+            pks = [pk for (pk,) in cursor.fetchall()]
+        else:
+            pks = []
+            per_statement = min(connection.ops.bulk_batch_size(fields, objects), len(objects))
+            for start in range(0, len(rows), per_statement):
+                chunk = rows[start : start + per_statement]
+                cursor.execute(_values_statement(model, len(chunk)), [value for row in chunk for value in row])
+                pks += [pk for (pk,) in cursor.fetchall()]
+    timestamps = {field.attname: now for field, is_stamped in zip(fields, stamped) if is_stamped}
+    for obj, pk in zip(objects, pks, strict=True):
+        setattr(obj, model._meta.pk.attname, pk)
+        obj.__dict__.update(timestamps)
+        obj._state.adding = False
+        obj._state.db = connection.alias
 
 
 @functools.cache
 def _columns(model: type[Model]) -> tuple[list[Field], list[bool]]:
-    """The columns an INSERT names (all but an automatic primary key), and which are timestamps
-    the database row gets on creation."""
+    """The columns an INSERT names (all but an automatic primary key), and which of them are
+    timestamps set on creation."""
     fields = [field for field in model._meta.concrete_fields if field is not model._meta.auto_field]
     stamped = [isinstance(field, DateTimeField) and (field.auto_now or field.auto_now_add) for field in fields]
     return fields, stamped
 
 
-@functools.lru_cache(maxsize=256)
-def _statement(model: type[Model], rows: int, vendor: str) -> str:
+# Fields whose value of this exact Python type Django passes to the database unchanged (their
+# get_db_prep_save is the identity for it, on every backend we run on); None is passed as is too.
+_PLAIN_TYPES = {
+    "CharField": str,
+    "TextField": str,
+    "IntegerField": int,
+    "BigIntegerField": int,
+    "SmallIntegerField": int,
+    "PositiveIntegerField": int,
+    "PositiveBigIntegerField": int,
+    "PositiveSmallIntegerField": int,
+    "AutoField": int,
+    "BigAutoField": int,
+    "BooleanField": bool,
+    "FloatField": float,
+}
+
+
+@functools.cache
+def _plain_type(field: Field) -> type | None:
+    """The Python type whose values need no preparing for ``field``'s column, if any: preparing
+    each of ~60 values per invite one by one was the largest part of writing it."""
+    target = field.target_field if field.is_relation else field
+    stock = getattr(models, target.get_internal_type(), None)
+    if stock is None or type(target).get_db_prep_save is not stock.get_db_prep_save:
+        return None
+    if type(target).get_prep_value is not stock.get_prep_value:
+        return None
+    return _PLAIN_TYPES.get(target.get_internal_type())
+
+
+def _head(model: type[Model]) -> str:
     quote = connection.ops.quote_name
     fields, _ = _columns(model)
+    return f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(field.column) for field in fields)})"
+
+
+@functools.cache
+def _unnest_statement(model: type[Model]) -> str:
+    fields, _ = _columns(model)
+    # varchar[] rather than varchar(50)[]: a cast must never truncate.
+    arrays = ", ".join(f"%s::{field.db_type(connection).split('(')[0]}[]" for field in fields)
+    return f"{_head(model)} SELECT * FROM unnest({arrays}) RETURNING {connection.ops.quote_name(model._meta.pk.column)}"
+
+
+@functools.lru_cache(maxsize=64)
+def _values_statement(model: type[Model], rows: int) -> str:
+    fields, _ = _columns(model)
     placeholders = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    return (
-        f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(field.column) for field in fields)}) "
-        f"VALUES {', '.join([placeholders] * rows)} RETURNING {quote(model._meta.pk.column)}"
-    )
+    return f"{_head(model)} VALUES {', '.join([placeholders] * rows)} RETURNING {connection.ops.quote_name(model._meta.pk.column)}"

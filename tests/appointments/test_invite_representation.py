@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from appointments.models import Appointment
 from tests.support import post_invite
 
 DATA = Path(__file__).parent / "data"
@@ -82,6 +83,10 @@ def test_ids_are_strings_and_timestamps_are_utc_milliseconds(acme, api):
     data = post_invite(api, documented_body(acme)).json()["data"]
     assert isinstance(data["id"], str) and data["id"].isdigit()
     assert TIMESTAMP.match(data["createdAt"]) and TIMESTAMP.match(data["updatedAt"])
+    # A new appointment was created and last updated at the same instant, to the microsecond.
+    assert data["createdAt"] == data["updatedAt"]
+    stored = Appointment.objects.get(pk=data["id"])
+    assert stored.created_at == stored.updated_at
 
 
 def test_absent_references_are_null(acme, api):
