@@ -3,14 +3,15 @@
 ``insert_rows`` does what ``QuerySet.bulk_create`` does for these models (one statement per
 batch, primary keys set from ``RETURNING``), without what made ``bulk_create`` the largest cost of
 an invite: compiling the statement anew on every call, value by value. The SQL text is built once
-per model. On PostgreSQL it is the same whatever the number of rows (one array per column,
-``unnest``ed, as Django's own bulk_create does for several rows), so psycopg converts it once and
-PostgreSQL plans it once (prepared statements, see ``DATABASE_PREPARED_STATEMENTS``).
+per model. On PostgreSQL it is the same whatever the number of rows (the rows are one JSON
+parameter), so psycopg converts it once and PostgreSQL plans it once (prepared statements, see
+``DATABASE_PREPARED_STATEMENTS``).
 """
 
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -48,7 +49,8 @@ def insert_rows(model: type[Model], objects: Sequence[Model], *, now: datetime) 
     ]
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute(_unnest_statement(model), [list(column) for column in zip(*rows)])
+            names = [field.column for field in fields]
+            cursor.execute(_json_statement(model), [json.dumps([dict(zip(names, row)) for row in rows], default=_json)])
             pks = [pk for (pk,) in cursor.fetchall()]
         else:
             pks = []
@@ -112,11 +114,23 @@ def _head(model: type[Model]) -> str:
 
 
 @functools.cache
-def _unnest_statement(model: type[Model]) -> str:
+def _json_statement(model: type[Model]) -> str:
+    """The rows as one JSON array of objects, one per row, keyed by column. One parameter, not one
+    per column: psycopg caches its conversion of a statement only up to 50 parameters, and
+    dumps a JSON string in C where it dumps arrays value by value."""
+    quote = connection.ops.quote_name
     fields, _ = _columns(model)
-    # varchar[] rather than varchar(50)[]: a cast must never truncate.
-    arrays = ", ".join(f"%s::{field.db_type(connection).split('(')[0]}[]" for field in fields)
-    return f"{_head(model)} SELECT * FROM unnest({arrays}) RETURNING {connection.ops.quote_name(model._meta.pk.column)}"
+    table = quote(model._meta.db_table)
+    return (
+        f"{_head(model)} SELECT {', '.join(quote(field.column) for field in fields)} "
+        f"FROM json_populate_recordset(NULL::{table}, %s) RETURNING {quote(model._meta.pk.column)}"
+    )
+
+
+def _json(value):
+    """Values json does not know: datetimes in ISO 8601 with their offset, which PostgreSQL reads
+    back exactly; anything else (Decimal, UUID, date) as its string form."""
+    return value.isoformat() if isinstance(value, datetime) else str(value)
 
 
 @functools.lru_cache(maxsize=64)
