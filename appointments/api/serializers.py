@@ -40,8 +40,7 @@ class TranslationSerializer(StrictSerializer):
 class TranslationListSerializer(StrictListSerializer):
     """An array of ``{language, value}`` where each language appears at most once."""
 
-    def to_internal_value(self, data):
-        items = super().to_internal_value(data)
+    def validate_items(self, items):
         seen, errors = set(), {}
         for index, item in enumerate(items):
             if item["language"] in seen:
