@@ -78,11 +78,23 @@ def test_options_is_405_in_the_envelope(api):
     assert error(api.options(invite_url()), 405)["code"] == "METHOD_NOT_ALLOWED"
 
 
+class Clock:
+    """The throttle's clock, set by the test: windows must not turn over by accident."""
+
+    def __init__(self, now: float):
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
 @pytest.fixture
-def throttle(settings):
+def throttle(settings, monkeypatch):
     settings.API_THROTTLE_RATE = "3/min"
     cache.clear()
-    yield
+    clock = Clock(1_800_000_015.0)  # 15 s into a minute
+    monkeypatch.setattr(ApiClientRateThrottle, "timer", clock)
+    yield clock
     cache.clear()
 
 
@@ -93,8 +105,22 @@ def test_each_api_client_is_rate_limited_with_retry_after(acme, throttle):
     limited = api.get(LIST_URL)
 
     assert error(limited, 429)["code"] == "TOO_MANY_REQUESTS"
-    assert 1 <= int(limited["Retry-After"]) <= 60
+    assert int(limited["Retry-After"]) == 45  # the rest of the minute
     assert other.get(LIST_URL).status_code == 200  # another client has its own budget
+
+
+def test_the_budget_comes_back_with_the_next_window(acme, throttle):
+    api = acme.api()
+    assert [api.get(LIST_URL).status_code for _ in range(4)] == [200, 200, 200, 429]
+    throttle.now += 45  # the next minute
+    assert [api.get(LIST_URL).status_code for _ in range(4)] == [200, 200, 200, 429]
+
+
+def test_refused_requests_count_too(acme, throttle):
+    """A client hammering past its limit stays limited until the window ends."""
+    api = acme.api()
+    statuses = [api.get(LIST_URL).status_code for _ in range(10)]
+    assert statuses == [200] * 3 + [429] * 7
 
 
 def test_the_default_rate_is_3000_per_minute():
