@@ -5,7 +5,6 @@ the only copy) and ``invites_write`` (the only code that saves invites)."""
 
 from __future__ import annotations
 
-import functools
 import logging
 import secrets
 from collections.abc import Callable, Collection, Sequence
@@ -19,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from config.errors import DomainError
-from config.inserts import insert_rows
+from config.inserts import insert_rows, unsaved
 from locations.geocoding import Address, geocode, resolve_time_zone
 from locations.languages import to_storage
 from locations.models import Location
@@ -313,9 +312,8 @@ def invites_write(*, enterprise: Enterprise, actor: Actor, drafts: Sequence[Invi
     now = timezone.now()
     insert_rows(Location, [draft.location for draft in drafts if draft.saves_location], now=now)
     appointments = [
-        # Foreign keys by id: assigning instances costs a descriptor check each, and nothing
-        # reads them back but the location, which the representation renders.
-        Appointment(
+        unsaved(
+            Appointment,
             enterprise_id=enterprise.pk,
             external_id=draft.external_id,
             status=Appointment.Status.OUTGOING_INVITE,
@@ -325,7 +323,7 @@ def invites_write(*, enterprise: Enterprise, actor: Actor, drafts: Sequence[Invi
             listing_id=_pk(draft.listing),
             lead_segment_id=_pk(draft.lead_segment),
             meeting_type=draft.meeting_type,
-            location=draft.location,
+            location_id=_pk(draft.location),
             hybrid=draft.hybrid,
             trailing_buffer_time=draft.trailing_buffer_time,
             internal_notes=draft.internal_notes,
@@ -340,8 +338,12 @@ def invites_write(*, enterprise: Enterprise, actor: Actor, drafts: Sequence[Invi
         for draft in drafts
     ]
     insert_rows(Appointment, appointments, now=now)
+    location_field = Appointment._meta.get_field("location")
+    for appointment, draft in zip(appointments, drafts):
+        location_field.set_cached_value(appointment, draft.location)  # rendered next
     rows = [
-        AppointmentParticipant(
+        unsaved(
+            AppointmentParticipant,
             appointment_id=appointment.pk,
             role=participant.role,
             type=participant.type,
@@ -415,7 +417,8 @@ def _located(location: LocationInput, geocoder: Callable[[Address], tuple[float,
         for part, values in location.translations.items()
         for language, value in values.items()
     }
-    return _new_location(
+    return unsaved(
+        Location,
         country_code=location.country_code.upper(),
         postal_code=location.postal_code,
         latitude=latitude,
@@ -423,24 +426,6 @@ def _located(location: LocationInput, geocoder: Callable[[Address], tuple[float,
         time_zone=resolve_time_zone(latitude, longitude),
         **translated,
     )
-
-
-@functools.cache
-def _location_columns() -> tuple[list[Any], dict[str, int]]:
-    """Location's column defaults in order, and each column's position."""
-    fields = Location._meta.concrete_fields
-    return [field.get_default() for field in fields], {field.attname: i for i, field in enumerate(fields)}
-
-
-def _new_location(**values) -> Location:
-    """``Location(**values)``, built from positional arguments in column order. Keyword arguments
-    cost modeltranslation a lookup each (and a language switch per translated column left out):
-    with ~50 columns that outweighed everything else a bulk import does per row."""
-    defaults, positions = _location_columns()
-    arguments = defaults.copy()
-    for name, value in values.items():
-        arguments[positions[name]] = value
-    return Location(*arguments)
 
 
 def _video_links(meeting_type: str) -> dict[str, str | None]:

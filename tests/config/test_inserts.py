@@ -6,7 +6,7 @@ import pytest
 from django.db import connection, transaction
 from django.utils import timezone
 
-from config.inserts import insert_rows
+from config.inserts import insert_rows, unsaved
 from locations.models import Location
 from participants.models import Customer
 
@@ -63,3 +63,8 @@ def test_bulk_statements_stay_under_postgresqls_parameter_limit(acme):
         customer.first_name = "D"
     Customer.objects.bulk_update(customers, ["first_name"])  # 3 parameters a row: 66,000 in all
     assert Customer.objects.filter(enterprise=acme.enterprise, first_name="D").count() == 22_000
+
+
+def test_unsaved_refuses_names_that_are_no_columns():
+    with pytest.raises(TypeError, match="subject"):
+        unsaved(Location, subject="Mortgage")
