@@ -33,17 +33,17 @@ def insert_rows(model: type[Model], objects: Sequence[Model], *, now: datetime) 
     fields, stamped = _columns(model)
     prepared_now = fields[stamped.index(True)].get_db_prep_save(now, connection) if any(stamped) else None
     plan = [
-        (field.attname, is_stamped, _plain_type(field), functools.partial(field.get_db_prep_save, connection=connection))
-        for field, is_stamped in zip(fields, stamped)
+        (field.attname, stamp, _plain_type(field), functools.partial(field.get_db_prep_save, connection=connection))
+        for field, stamp in zip(fields, stamped)
     ]
     rows = [
         [
             prepared_now
-            if is_stamped
+            if stamp
             else value
             if (value := getattr(obj, attname)) is None or type(value) is plain
             else prepare(value)
-            for attname, is_stamped, plain, prepare in plan
+            for attname, stamp, plain, prepare in plan
         ]
         for obj in objects
     ]
@@ -170,4 +170,5 @@ def _json(value):
 def _values_statement(model: type[Model], rows: int) -> str:
     fields, _ = _columns(model)
     placeholders = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    return f"{_head(model)} VALUES {', '.join([placeholders] * rows)} RETURNING {connection.ops.quote_name(model._meta.pk.column)}"
+    returning = connection.ops.quote_name(model._meta.pk.column)
+    return f"{_head(model)} VALUES {', '.join([placeholders] * rows)} RETURNING {returning}"

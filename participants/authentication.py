@@ -20,7 +20,6 @@ from rest_framework.authentication import get_authorization_header
 
 from .models import ApiClient, Enterprise
 
-
 JOINED = ((AccessToken, "t"), (ApiClient, "c"), (Enterprise, "e"))
 
 
@@ -38,8 +37,10 @@ def _token_query() -> tuple[str, list]:
     sql = (
         f"SELECT {', '.join(f'{col.alias}.{quote(col.target.column)}' for col in columns)} "
         f"FROM {quote(AccessToken._meta.db_table)} t "
-        f"JOIN {quote(ApiClient._meta.db_table)} c ON c.{column(ApiClient, 'id')} = t.{column(AccessToken, 'application')} "
-        f"JOIN {quote(Enterprise._meta.db_table)} e ON e.{column(Enterprise, 'id')} = c.{column(ApiClient, 'enterprise')} "
+        f"JOIN {quote(ApiClient._meta.db_table)} c "
+        f"ON c.{column(ApiClient, 'id')} = t.{column(AccessToken, 'application')} "
+        f"JOIN {quote(Enterprise._meta.db_table)} e "
+        f"ON e.{column(Enterprise, 'id')} = c.{column(ApiClient, 'enterprise')} "
         f"WHERE t.{column(AccessToken, 'token_checksum')} = %s"
     )
     return sql, columns

@@ -13,7 +13,9 @@ from participants.models import Customer
 
 def test_rows_get_their_primary_keys_and_one_timestamp(acme):
     now = timezone.now() - timedelta(days=1)
-    locations = [Location(country_code="BE", latitude=50.0 + i, longitude=4.0, time_zone="Europe/Brussels") for i in range(3)]
+    locations = [
+        Location(country_code="BE", latitude=50.0 + i, longitude=4.0, time_zone="Europe/Brussels") for i in range(3)
+    ]
     locations[1].city_fr = "Bruxelles"
     with transaction.atomic():
         insert_rows(Location, locations, now=now)
@@ -44,7 +46,9 @@ def test_values_django_would_prepare_are_prepared(acme):
 def test_more_rows_than_one_statement_takes(acme):
     """SQLite takes 999 parameters a statement: 19 locations of ~50 columns. Everything is
     written, in order."""
-    locations = [Location(country_code="NL", latitude=i / 1000, longitude=5.0, time_zone="Europe/Amsterdam") for i in range(250)]
+    locations = [
+        Location(country_code="NL", latitude=i / 1000, longitude=5.0, time_zone="Europe/Amsterdam") for i in range(250)
+    ]
     with transaction.atomic():
         insert_rows(Location, locations, now=timezone.now())
     stored = dict(Location.objects.filter(pk__in=[loc.pk for loc in locations]).values_list("pk", "latitude"))
