@@ -72,3 +72,13 @@ def test_bulk_statements_stay_under_postgresqls_parameter_limit(acme):
 def test_unsaved_refuses_names_that_are_no_columns():
     with pytest.raises(TypeError, match="subject"):
         unsaved(Location, subject="Mortgage")
+
+
+def test_text_in_any_script_is_stored_exactly(acme):
+    """On PostgreSQL the rows travel as JSON: non-ASCII text (escaped by json.dumps, astral
+    characters as surrogate pairs), quotes and backslashes come back as they were."""
+    texts = {"city_ja": "東京", "city_el": "Αθήνα", "street1_en": 'Rue "du" Nord \\ 1 🏠', "street2_pl": "Łódź"}
+    location = Location(country_code="JP", latitude=35.68, longitude=139.76, time_zone="Asia/Tokyo", **texts)
+    with transaction.atomic():
+        insert_rows(Location, [location], now=timezone.now())
+    assert Location.objects.filter(pk=location.pk).values(*texts).get() == texts
