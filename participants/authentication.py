@@ -46,6 +46,16 @@ def _token_query() -> tuple[str, list]:
     return sql, columns
 
 
+def _converters(columns: list) -> tuple:
+    """A compiler and the converters of ``columns``, kept on this thread's connection: finding
+    them cost 0.1 ms a request, more than the query's own Python work."""
+    found = getattr(connection, "_token_converters", None)
+    if found is None:
+        compiler = connection.ops.compiler("SQLCompiler")(Query(AccessToken), connection, connection.alias)
+        found = connection._token_converters = (compiler, compiler.get_converters(columns))
+    return found
+
+
 class EnterpriseTokenValidator(OAuth2Validator):
     """DOT's validator; a token comes with its client and the client's enterprise. DOT stores
     only checksums of tokens. A token without a client is no API token: it is not found."""
@@ -58,8 +68,8 @@ class EnterpriseTokenValidator(OAuth2Validator):
         if not rows:
             return None
         # The database's values as the ORM would give them (time zones on SQLite, JSON, ...).
-        compiler = connection.ops.compiler("SQLCompiler")(Query(AccessToken), connection, connection.alias)
-        [row] = compiler.apply_converters(rows, compiler.get_converters(columns))
+        compiler, converters = _converters(columns)
+        [row] = compiler.apply_converters(rows, converters)
         instances = {}
         start = 0
         for model, _alias in JOINED:
