@@ -5,6 +5,7 @@ the only copy) and ``invites_write`` (the only code that saves invites)."""
 
 from __future__ import annotations
 
+import functools
 import logging
 import secrets
 from collections.abc import Callable, Collection, Sequence
@@ -18,7 +19,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from config.errors import DomainError
-from config.inserts import insert_rows, unsaved
+from config.inserts import insert_rows
+from config.instances import loaded, unsaved
 from locations.geocoding import Address, geocode, resolve_time_zone
 from locations.languages import to_storage
 from locations.models import Location
@@ -159,9 +161,9 @@ def invite_references(fields: dict) -> dict[type[Model], set[str]]:
 class PreloadedReferences:
     """Every row one invite names, found with a single query (a ``UNION ALL`` over the tables).
 
-    Rows come back with only their id and foreign keys loaded (``Model.from_db`` marks the other
-    fields deferred, so reading one loads it rather than returning a blank). An office meeting
-    without a location loads the office's location when it is read.
+    Rows come back with only their id and foreign keys loaded (the other fields are deferred, so
+    reading one loads it rather than returning a blank). An office meeting without a location
+    loads the office's location when it is read.
     """
 
     def __init__(self, enterprise: Enterprise, wanted: dict[type[Model], Collection[str]]):
@@ -170,27 +172,16 @@ class PreloadedReferences:
         models = [model for model in wanted if ids[model]]
         if not models:
             return
-        quote = connection.ops.quote_name
-        selects, params = [], []
-        for index, model in enumerate(models):
-            location = quote(Office._meta.get_field("location").column) if model is Office else "NULL"
-            placeholders = ", ".join(["%s"] * len(ids[model]))
-            selects.append(
-                f"SELECT {index}, {quote(model._meta.pk.column)}, {location} FROM {quote(model._meta.db_table)} "
-                f"WHERE {quote(model._meta.get_field('enterprise').column)} = %s "
-                f"AND {quote(model._meta.pk.column)} IN ({placeholders})"
-            )
+        params = []
+        for model in models:
             params += [enterprise.pk, *ids[model]]
         with connection.cursor() as cursor:
-            cursor.execute(" UNION ALL ".join(selects), params)
+            cursor.execute(_references_sql(tuple((model, len(ids[model])) for model in models)), params)
             rows = cursor.fetchall()
         for index, pk, location_id in rows:
             model = models[index]
-            names, values = ["id", "enterprise_id"], [pk, enterprise.pk]
-            if model is Office:
-                names.append("location_id")
-                values.append(location_id)
-            self.found[model][pk] = model.from_db(connection.alias, names, values)
+            extra = {"location_id": location_id} if model is Office else {}
+            self.found[model][pk] = loaded(model, id=pk, enterprise_id=enterprise.pk, **extra)
 
     def one(self, model, value):
         return self.found.get(model, {}).get(parse_id(value))
@@ -198,6 +189,22 @@ class PreloadedReferences:
     def many(self, model, values):
         rows = self.found.get(model, {})
         return {value: rows[parse_id(value)] for value in values if parse_id(value) in rows}
+
+
+@functools.lru_cache(maxsize=256)
+def _references_sql(shape: tuple[tuple[type[Model], int], ...]) -> str:
+    """The ``UNION ALL`` for ``(model, number of ids)`` pairs; its parameters are, per model, the
+    enterprise's id and the ids. The same shape gives the same text: built once, prepared once."""
+    quote = connection.ops.quote_name
+    selects = []
+    for index, (model, count) in enumerate(shape):
+        location = quote(Office._meta.get_field("location").column) if model is Office else "NULL"
+        selects.append(
+            f"SELECT {index}, {quote(model._meta.pk.column)}, {location} FROM {quote(model._meta.db_table)} "
+            f"WHERE {quote(model._meta.get_field('enterprise').column)} = %s "
+            f"AND {quote(model._meta.pk.column)} IN ({', '.join(['%s'] * count)})"
+        )
+    return " UNION ALL ".join(selects)
 
 
 @dataclass

@@ -17,7 +17,6 @@ from datetime import datetime
 
 from django.db import connection, models
 from django.db.models import DateTimeField, Field, Model
-from django.db.models.base import ModelState
 
 
 def insert_rows(model: type[Model], objects: Sequence[Model], *, now: datetime) -> None:
@@ -65,39 +64,6 @@ def insert_rows(model: type[Model], objects: Sequence[Model], *, now: datetime) 
         obj.__dict__.update(timestamps)
         obj._state.adding = False
         obj._state.db = connection.alias
-
-
-def unsaved(model: type[Model], **values) -> Model:
-    """An unsaved ``model(**values)`` for ``insert_rows``: attribute names (``subject_id``, not
-    ``subject``) and column defaults for the rest, without ``Model.__init__``.
-
-    Django builds instances this way when it unpickles them (``__new__``, then the attributes).
-    ``__init__`` resolves every keyword against the model's fields, and modeltranslation wraps it
-    once more; for the ~50 columns of a location that was a fifth of a bulk import's time. No
-    ``pre_init``/``post_init`` signals are sent; related objects can be cached with the field's
-    ``set_cached_value``.
-    """
-    unknown = values.keys() - {attname for attname, _, _ in _defaults(model)}
-    if unknown:
-        raise TypeError(f"{model.__name__} has no field(s) {', '.join(sorted(unknown))}")
-    instance = model.__new__(model)
-    state = {attname: factory() if factory else default for attname, default, factory in _defaults(model)}
-    state.update(values)
-    instance.__dict__.update(state)
-    instance._state = ModelState()
-    return instance
-
-
-@functools.cache
-def _defaults(model: type[Model]) -> list[tuple[str, object, object]]:
-    """``(attname, default, default factory or None)`` for every concrete field. Constant defaults
-    are computed once: modeltranslation's fields switch the language to compute theirs."""
-    return [
-        (field.attname, None, field.get_default)
-        if field.has_default() and callable(field.default)
-        else (field.attname, field.get_default(), None)
-        for field in model._meta.concrete_fields
-    ]
 
 
 @functools.cache

@@ -18,6 +18,8 @@ from oauth2_provider.models import AccessToken
 from oauth2_provider.oauth2_validators import OAuth2Validator
 from rest_framework.authentication import get_authorization_header
 
+from config.instances import loaded
+
 from .models import ApiClient, Enterprise
 
 JOINED = ((AccessToken, "t"), (ApiClient, "c"), (Enterprise, "e"))
@@ -75,7 +77,7 @@ class EnterpriseTokenValidator(OAuth2Validator):
         for model, _alias in JOINED:
             fields = model._meta.concrete_fields
             values = row[start : start + len(fields)]
-            instances[model] = model.from_db(connection.alias, [field.attname for field in fields], values)
+            instances[model] = loaded(model, **{field.attname: value for field, value in zip(fields, values)})
             start += len(fields)
         instances[ApiClient].enterprise = instances[Enterprise]
         instances[AccessToken].application = instances[ApiClient]

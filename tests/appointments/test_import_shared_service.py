@@ -5,7 +5,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from appointments.services import Actor, LocationInput, ParticipantInput, invite_create
-from config.inserts import unsaved
+from config.instances import unsaved
 from locations.models import Location
 
 ACTOR = Actor(type="SYSTEM", id=None, channel="IMPORT")
@@ -53,7 +53,7 @@ def test_invite_create_queries_do_not_grow_with_participants(acme):
     ],
 )
 def test_a_location_built_without_init_is_the_one_built_by_init(db, values):
-    """config.inserts.unsaved skips Model.__init__ (and modeltranslation's wrapper of it)."""
+    """config.instances.unsaved skips Model.__init__ (and modeltranslation's wrapper of it)."""
     by_keywords, positional = Location(**values), unsaved(Location, **values)
 
     def columns(location):

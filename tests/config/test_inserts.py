@@ -6,7 +6,8 @@ import pytest
 from django.db import connection, transaction
 from django.utils import timezone
 
-from config.inserts import insert_rows, unsaved
+from config.inserts import insert_rows
+from config.instances import loaded, unsaved
 from locations.models import Location
 from participants.models import Customer
 
@@ -82,3 +83,13 @@ def test_text_in_any_script_is_stored_exactly(acme):
     with transaction.atomic():
         insert_rows(Location, [location], now=timezone.now())
     assert Location.objects.filter(pk=location.pk).values(*texts).get() == texts
+
+
+def test_a_loaded_row_reads_its_other_columns_when_used(acme):
+    """config.instances.loaded makes what Model.from_db makes from some columns: the rest are
+    deferred, read from the database on first use."""
+    customer = Customer.objects.create(enterprise=acme.enterprise, first_name="Grace", last_name="Hopper")
+    row = loaded(Customer, id=customer.pk, enterprise_id=acme.enterprise.pk)
+    assert not row._state.adding and row.get_deferred_fields() >= {"first_name", "last_name"}
+    assert (row.first_name, row.last_name) == ("Grace", "Hopper")
+    assert row.enterprise == acme.enterprise

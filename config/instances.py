@@ -1,0 +1,53 @@
+"""Model instances built without ``Model.__init__``, for the invite's hot paths.
+
+Django builds instances this way when it unpickles them: ``__new__``, then the attributes.
+``__init__`` resolves every keyword against the model's fields (and modeltranslation wraps it once
+more); for the ~50 columns of a location, and the seven rows an invite references, that was a
+large share of an invite's Python time. No ``pre_init``/``post_init`` signals are sent.
+"""
+
+from __future__ import annotations
+
+import functools
+
+from django.db import connection
+from django.db.models import Model
+from django.db.models.base import ModelState
+
+
+def unsaved(model: type[Model], **values) -> Model:
+    """An unsaved ``model(**values)`` (for ``config.inserts.insert_rows``): attribute names
+    (``subject_id``, not ``subject``), column defaults for the rest. Related objects can be cached
+    with the field's ``set_cached_value``."""
+    unknown = values.keys() - {attname for attname, _, _ in _defaults(model)}
+    if unknown:
+        raise TypeError(f"{model.__name__} has no field(s) {', '.join(sorted(unknown))}")
+    instance = model.__new__(model)
+    state = {attname: factory() if factory else default for attname, default, factory in _defaults(model)}
+    state.update(values)
+    instance.__dict__.update(state)
+    instance._state = ModelState()
+    return instance
+
+
+@functools.cache
+def _defaults(model: type[Model]) -> list[tuple[str, object, object]]:
+    """``(attname, default, default factory or None)`` for every concrete field. Constant defaults
+    are computed once: modeltranslation's fields switch the language to compute theirs."""
+    return [
+        (field.attname, None, field.get_default)
+        if field.has_default() and callable(field.default)
+        else (field.attname, field.get_default(), None)
+        for field in model._meta.concrete_fields
+    ]
+
+
+def loaded(model: type[Model], **values) -> Model:
+    """A row read from the database with only some columns, as ``Model.from_db`` makes it: the
+    columns not given are deferred (read from the database if used)."""
+    instance = model.__new__(model)
+    instance.__dict__.update(values)
+    instance._state = ModelState()
+    instance._state.adding = False
+    instance._state.db = connection.alias
+    return instance
