@@ -40,6 +40,10 @@ from .services import Actor, InviteDraft, invite_check, invite_references, invit
 
 EXTERNAL_PREFIX = "external://"
 DEFAULT_BATCH_SIZE = 1000
+# Every value a batch looks up is a bind parameter, and PostgreSQL takes at most 65,535 in a
+# statement with server-side binding: lookups go in chunks, and a batch's external ids must fit.
+MAX_BATCH_SIZE = 10_000
+LOOKUP_CHUNK = 10_000
 
 
 @dataclass(frozen=True)
@@ -208,9 +212,12 @@ class ImportReferences:
             # The rows only serve as foreign keys (an office also lends its location).
             queryset = queryset.only("pk", "external_id")
         by_id, by_external = {}, {}
-        for row in queryset.filter(Q(pk__in=ids) | Q(external_id__in=external)):
-            by_id[row.pk] = row
-            by_external[row.external_id] = row
+        ids, external = sorted(ids), sorted(external)
+        for start in range(0, max(len(ids), len(external)), LOOKUP_CHUNK):
+            window = slice(start, start + LOOKUP_CHUNK)
+            for row in queryset.filter(Q(pk__in=ids[window]) | Q(external_id__in=external[window])):
+                by_id[row.pk] = row
+                by_external[row.external_id] = row
         found = {}
         for value in values:
             row = (

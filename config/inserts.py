@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from django.db import connection, models
-from django.db.models import DateTimeField, Field, Model
+from django.db.models import NOT_PROVIDED, DateTimeField, Field, Model
 
 
 def insert_rows(model: type[Model], objects: Sequence[Model], *, now: datetime) -> None:
@@ -50,6 +50,7 @@ def insert_rows(model: type[Model], objects: Sequence[Model], *, now: datetime) 
         if connection.vendor == "postgresql":
             names = [field.column for field in fields]
             cursor.execute(_json_statement(model), [json.dumps([dict(zip(names, row)) for row in rows], default=_json)])
+            # Ids come back in the rows' order, as Django's own bulk_create also assumes.
             pks = [pk for (pk,) in cursor.fetchall()]
         else:
             pks = []
@@ -71,6 +72,13 @@ def _columns(model: type[Model]) -> tuple[list[Field], list[bool]]:
     """The columns an INSERT names (all but an automatic primary key), and which of them are
     timestamps set on creation."""
     fields = [field for field in model._meta.concrete_fields if field is not model._meta.auto_field]
+    for field in fields:
+        # What this writer knows how to send: text, numbers, booleans, date-times and foreign keys
+        # to them; no database defaults, generated columns or fields that prepare on save.
+        target = field.target_field if field.is_relation else field
+        supported = target.get_internal_type() in _PLAIN_TYPES or type(field) is DateTimeField
+        if not supported or field.db_default is not NOT_PROVIDED or field.generated:
+            raise TypeError(f"insert_rows cannot write {model.__name__}.{field.name} ({type(field).__name__})")
     stamped = [isinstance(field, DateTimeField) and (field.auto_now or field.auto_now_add) for field in fields]
     return fields, stamped
 

@@ -2,6 +2,8 @@
 counted in the shared cache; above it, 429 with Retry-After."""
 
 from django.conf import settings
+from django.core.cache import DEFAULT_CACHE_ALIAS, caches
+from django.core.cache.backends.base import BaseCache
 from rest_framework.throttling import SimpleRateThrottle
 
 
@@ -16,6 +18,11 @@ class ApiClientRateThrottle(SimpleRateThrottle):
     """
 
     scope = "api_client"
+
+    @property
+    def cache(self) -> BaseCache:
+        # This thread's cache itself, not Django's proxy to it: which operations it has matters.
+        return caches[DEFAULT_CACHE_ALIAS]
 
     def get_rate(self) -> str:
         # Read at request time (DRF reads its rates once at import), so the setting can change.
@@ -37,13 +44,22 @@ class ApiClientRateThrottle(SimpleRateThrottle):
         window = int(self.timer() // self.duration)
         self.window_ends = (window + 1) * self.duration
         key = f"{key}:{window}"
-        # add() is a no-op when the counter exists; it expires with its window.
-        self.cache.add(key, 0, timeout=self.duration + 1)
-        try:
-            count = self.cache.incr(key)
-        except ValueError:  # expired between add() and incr()
-            self.cache.add(key, 1, timeout=self.duration + 1)
-            count = 1
+        timeout = self.duration + 1  # the counter outlives its window, never the other way round
+        if type(self.cache).incr is BaseCache.incr:
+            # No increment of its own (the database and file caches): Django's fallback would get
+            # and set the counter with the cache's default timeout, so that a counter could expire
+            # within its window. Read and write it here with the window's timeout instead; like
+            # DRF's own throttle on these caches, concurrent requests may miss a count.
+            count = self.cache.get(key, 0) + 1
+            self.cache.set(key, count, timeout=timeout)
+        else:
+            # add() is a no-op when the counter exists; incr() is atomic (memory, Redis, Memcached).
+            self.cache.add(key, 0, timeout=timeout)
+            try:
+                count = self.cache.incr(key)
+            except ValueError:  # expired between add() and incr()
+                self.cache.add(key, 1, timeout=timeout)
+                count = 1
         return count <= self.num_requests
 
     def wait(self) -> float:

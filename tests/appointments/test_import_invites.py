@@ -380,6 +380,7 @@ def test_an_unreadable_csv_stops_with_a_message(tenant, tmp_path):
         (["missing.jsonl"], "Cannot read"),
         (["invites.txt"], "Cannot tell the format"),
         (["invites.jsonl", "--batch-size", "0"], "--batch-size"),
+        (["invites.jsonl", "--batch-size", "10001"], "between 1 and 10000"),
     ],
 )
 def test_unusable_invocations_stop_with_a_message(tenant, tmp_path, args, message):
@@ -571,3 +572,20 @@ def test_an_outage_is_not_remembered_for_the_rest_of_the_run(db):
         with pytest.raises(GeocodingFailed):
             once(nowhere)
     assert answers == []
+
+
+def test_references_are_looked_up_in_chunks(tenant, monkeypatch):
+    """Each chunk of references is one query's parameters; every row is found whichever chunk
+    it falls in, by id or by external id."""
+    from appointments import imports
+    from appointments.imports import ImportReferences
+    from participants.models import Customer
+
+    monkeypatch.setattr(imports, "LOOKUP_CHUNK", 2)
+    customers = Customer.objects.filter(enterprise=tenant.enterprise)[:3]
+    for index, customer in enumerate(customers):
+        customer.external_id = f"crm-{index}"
+        customer.save()
+    values = {str(c.pk) for c in customers} | {f"external://crm-{i}" for i in range(3)} | {"999999", "external://nope"}
+    found = ImportReferences(tenant.enterprise).load({Customer: values}).many(Customer, values)
+    assert set(found) == values - {"999999", "external://nope"}

@@ -4,6 +4,7 @@ from datetime import timedelta
 
 import pytest
 from django.db import connection, transaction
+from django.test.utils import isolate_apps
 from django.utils import timezone
 
 from config.inserts import insert_rows
@@ -93,3 +94,21 @@ def test_a_loaded_row_reads_its_other_columns_when_used(acme):
     assert not row._state.adding and row.get_deferred_fields() >= {"first_name", "last_name"}
     assert (row.first_name, row.last_name) == ("Grace", "Hopper")
     assert row.enterprise == acme.enterprise
+
+
+@isolate_apps("appointments")
+def test_columns_it_cannot_write_are_refused():
+    """A JSON, binary or file column would be stored wrongly without the field's own preparing:
+    insert_rows refuses such a model rather than guess."""
+    from django.db import models
+
+    from config.inserts import _columns
+
+    class Document(models.Model):
+        payload = models.JSONField()
+
+        class Meta:
+            app_label = "appointments"
+
+    with pytest.raises(TypeError, match="Document.payload"):
+        _columns(Document)

@@ -1,9 +1,11 @@
 """Hostile input: oversized bodies, deep or broken JSON, bad paging, floods. Always the envelope."""
 
 import json
+import time
 
 import pytest
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django.core.management import call_command
 
 from appointments.models import Appointment
 from config.throttling import ApiClientRateThrottle
@@ -114,6 +116,24 @@ def test_the_budget_comes_back_with_the_next_window(acme, throttle):
     assert [api.get(LIST_URL).status_code for _ in range(4)] == [200, 200, 200, 429]
     throttle.now += 45  # the next minute
     assert [api.get(LIST_URL).status_code for _ in range(4)] == [200, 200, 200, 429]
+
+
+@pytest.mark.parametrize(
+    "backend",
+    ["django.core.cache.backends.locmem.LocMemCache", "django.core.cache.backends.db.DatabaseCache"],
+)
+def test_a_counter_lives_as_long_as_its_window(acme, throttle, settings, backend):
+    """The database cache has no increment of its own; Django's fallback would store the counter
+    with the cache's default timeout (1 s here), and the budget would come back within the hour."""
+    settings.CACHES = {"default": {"BACKEND": backend, "LOCATION": "throttle_test_cache", "TIMEOUT": 1}}
+    settings.API_THROTTLE_RATE = "3/hour"
+    if "DatabaseCache" in backend:
+        call_command("createcachetable", "throttle_test_cache", verbosity=0)
+    caches["default"].clear()
+    api = acme.api()
+    assert [api.get(LIST_URL).status_code for _ in range(4)] == [200, 200, 200, 429]
+    time.sleep(1.2)  # past the cache's default timeout; the throttle's clock stays in its hour
+    assert api.get(LIST_URL).status_code == 429
 
 
 def test_refused_requests_count_too(acme, throttle):

@@ -22,6 +22,7 @@ from participants.models import Employee, Enterprise
 
 from ...imports import (
     DEFAULT_BATCH_SIZE,
+    MAX_BATCH_SIZE,
     CsvHeaderError,
     ImportReferences,
     ImportSummary,
@@ -58,8 +59,8 @@ class Command(BaseCommand):
         tenant = Enterprise.objects.filter(slug=enterprise).first()
         if tenant is None:
             raise CommandError(f"No enterprise {enterprise!r}")
-        if batch_size < 1:
-            raise CommandError("--batch-size must be at least 1")
+        if not 1 <= batch_size <= MAX_BATCH_SIZE:
+            raise CommandError(f"--batch-size must be between 1 and {MAX_BATCH_SIZE}")
         format = format or EXTENSIONS.get(Path(path).suffix.lower())
         if format is None:
             raise CommandError(f"Cannot tell the format of {path!r} from its extension: use --format jsonl|csv")
