@@ -19,11 +19,12 @@ def unsaved(model: type[Model], **values) -> Model:
     """An unsaved ``model(**values)`` (for ``config.inserts.insert_rows``): attribute names
     (``subject_id``, not ``subject``), column defaults for the rest. Related objects can be cached
     with the field's ``set_cached_value``."""
-    unknown = values.keys() - {attname for attname, _, _ in _defaults(model)}
+    defaults = _defaults(model)
+    unknown = values.keys() - defaults.keys()
     if unknown:
         raise TypeError(f"{model.__name__} has no field(s) {', '.join(sorted(unknown))}")
     instance = model.__new__(model)
-    state = {attname: factory() if factory else default for attname, default, factory in _defaults(model)}
+    state = {attname: factory() if factory else default for attname, (default, factory) in defaults.items()}
     state.update(values)
     instance.__dict__.update(state)
     instance._state = ModelState()
@@ -31,15 +32,15 @@ def unsaved(model: type[Model], **values) -> Model:
 
 
 @functools.cache
-def _defaults(model: type[Model]) -> list[tuple[str, object, object]]:
-    """``(attname, default, default factory or None)`` for every concrete field. Constant defaults
+def _defaults(model: type[Model]) -> dict[str, tuple[object, object]]:
+    """``attname: (default, default factory or None)`` for every concrete field. Constant defaults
     are computed once: modeltranslation's fields switch the language to compute theirs."""
-    return [
-        (field.attname, None, field.get_default)
+    return {
+        field.attname: (None, field.get_default)
         if field.has_default() and callable(field.default)
-        else (field.attname, field.get_default(), None)
+        else (field.get_default(), None)
         for field in model._meta.concrete_fields
-    ]
+    }
 
 
 def loaded(model: type[Model], **values) -> Model:

@@ -45,20 +45,21 @@ class ApiClientRateThrottle(SimpleRateThrottle):
         self.window_ends = (window + 1) * self.duration
         key = f"{key}:{window}"
         timeout = self.duration + 1  # the counter outlives its window, never the other way round
-        if type(self.cache).incr is BaseCache.incr:
+        cache = self.cache
+        if type(cache).incr is BaseCache.incr:
             # No increment of its own (the database and file caches): Django's fallback would get
             # and set the counter with the cache's default timeout, so that a counter could expire
             # within its window. Read and write it here with the window's timeout instead; like
             # DRF's own throttle on these caches, concurrent requests may miss a count.
-            count = self.cache.get(key, 0) + 1
-            self.cache.set(key, count, timeout=timeout)
+            count = cache.get(key, 0) + 1
+            cache.set(key, count, timeout=timeout)
         else:
             # add() is a no-op when the counter exists; incr() is atomic (memory, Redis, Memcached).
-            self.cache.add(key, 0, timeout=timeout)
+            cache.add(key, 0, timeout=timeout)
             try:
-                count = self.cache.incr(key)
+                count = cache.incr(key)
             except ValueError:  # expired between add() and incr()
-                self.cache.add(key, 1, timeout=timeout)
+                cache.add(key, 1, timeout=timeout)
                 count = 1
         return count <= self.num_requests
 

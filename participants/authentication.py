@@ -72,13 +72,10 @@ class EnterpriseTokenValidator(OAuth2Validator):
         # The database's values as the ORM would give them (time zones on SQLite, JSON, ...).
         compiler, converters = _converters(columns)
         [row] = compiler.apply_converters(rows, converters)
-        instances = {}
-        start = 0
-        for model, _alias in JOINED:
-            fields = model._meta.concrete_fields
-            values = row[start : start + len(fields)]
-            instances[model] = loaded(model, **{field.attname: value for field, value in zip(fields, values)})
-            start += len(fields)
+        values = {alias: {} for _model, alias in JOINED}
+        for column, value in zip(columns, row, strict=True):
+            values[column.alias][column.target.attname] = value
+        instances = {model: loaded(model, **values[alias]) for model, alias in JOINED}
         instances[ApiClient].enterprise = instances[Enterprise]
         instances[AccessToken].application = instances[ApiClient]
         return instances[AccessToken]
