@@ -5,9 +5,9 @@ Keys are scoped per API client and live in the database, so every app server beh
 balancer agrees, and the database arbitrates races:
 
 - the first request *inserts* the key (a unique constraint lets exactly one insert win) and runs;
-- the appointment is bound to the key *inside the transaction that creates it* (a
-  receiver of ``invites_created``), and only while the request still owns the key: creation and "this key is used" are
-  committed together or not at all;
+- the appointment is bound to the key *inside the transaction that creates it*
+  (``invite_create``'s ``on_created``), and only while the request still owns the key: creation
+  and "this key is used" are committed together or not at all;
 - same key + same body (sha256 of the canonical JSON) within ``IDEMPOTENCY_KEY_TTL_HOURS`` → the
   original ``201`` replayed with ``Idempotent-Replayed: true``; a different body → 422
   ``IDEMPOTENCY_KEY_REUSED``; still running → 409 ``IDEMPOTENCY_KEY_IN_USE``;
@@ -19,25 +19,27 @@ No transaction is held open while the invite runs (it geocodes over the network)
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
 import re
 import uuid
 from collections.abc import Callable
-from contextvars import ContextVar
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import DatabaseError, IntegrityError, models, transaction
-from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework.response import Response
 
 from config.errors import DomainError
 
-from .signals import invites_created
+if TYPE_CHECKING:
+    from .models import Appointment  # models imports this module
+
 
 logger = logging.getLogger(__name__)
 
@@ -96,19 +98,20 @@ def request_fingerprint(data) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-# The key the current request holds while it creates its appointment (see _bind_appointment).
-_held_key: ContextVar[IdempotencyKey | None] = ContextVar("held_idempotency_key", default=None)
+def idempotent(
+    request,
+    create: Callable[[Callable[[Appointment], None] | None], Response],
+    replay: Callable[[int], Response],
+) -> Response:
+    """Run ``create(on_created)`` at most once per API client and ``Idempotency-Key`` header.
 
-
-def idempotent(request, create: Callable[[], Response], replay: Callable[[int], Response]) -> Response:
-    """Run ``create()`` at most once per API client and ``Idempotency-Key`` header.
-
-    ``replay(appointment_id)`` renders an appointment whose creator died before it could store
-    its response. Without the header, ``create()`` simply runs.
+    ``create`` passes ``on_created`` to ``invite_create``: it binds the key to the new appointment
+    in the same transaction. ``replay(appointment_id)`` renders an appointment whose creator died
+    before it could store its response. Without the header, ``create(None)`` simply runs.
     """
     key = request.headers.get(HEADER)
     if key is None:
-        return create()
+        return create(None)
     if not _VALID_KEY.match(key):
         raise IdempotencyKeyInvalid(arguments={"header": HEADER})
     held = _claim(api_client_id=request.auth.application_id, key=key, request_hash=request_fingerprint(request.data))
@@ -120,14 +123,11 @@ def idempotent(request, create: Callable[[], Response], replay: Callable[[int], 
         _complete(held, response)
         return response
 
-    token = _held_key.set(held)
     try:
-        response = create()
+        response = create(functools.partial(_bind_appointment, held))
     except BaseException:
         _release(held)
         raise
-    finally:
-        _held_key.reset(token)
     if response.status_code >= 400:
         _release(held)
     else:
@@ -135,20 +135,15 @@ def idempotent(request, create: Callable[[], Response], replay: Callable[[int], 
     return response
 
 
-@receiver(invites_created, dispatch_uid="idempotency_bind_appointment")
-def _bind_appointment(sender, appointments, **kwargs):
+def _bind_appointment(held: IdempotencyKey, appointment: Appointment) -> None:
     """Inside the transaction that creates the appointment: mark the key used, but only if this
     request still holds it; otherwise abort that transaction rather than create a duplicate."""
-    held = _held_key.get()
-    if held is None:
-        return
-    (instance,) = appointments  # a request with a key creates one invite
     bound = IdempotencyKey.objects.filter(pk=held.pk, owner=held.owner, appointment__isnull=True).update(
-        appointment=instance
+        appointment=appointment
     )
     if not bound:
         raise IdempotencyKeyInUse(arguments={"header": HEADER})
-    held.appointment = instance
+    held.appointment = appointment
 
 
 def _claim(*, api_client_id: int, key: str, request_hash: str) -> IdempotencyKey:

@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from config.errors import DomainError
-from config.inserts import insert_rows
+from config.inserts import Rows, insert_tables
 from config.instances import loaded, unsaved
 from locations.geocoding import Address, geocode, resolve_time_zone
 from locations.languages import to_storage
@@ -27,7 +27,6 @@ from locations.models import Location
 from participants.models import Customer, Employee, Enterprise
 
 from .models import Appointment, AppointmentParticipant, CallbackRequest, LeadSegment, Listing, Office, Subject
-from .signals import invites_created
 
 logger = logging.getLogger(__name__)
 
@@ -227,16 +226,26 @@ class InviteDraft:
     message: str | None
 
 
-def invite_create(*, enterprise: Enterprise, actor: Actor, **fields) -> Appointment:
+def invite_create(
+    *, enterprise: Enterprise, actor: Actor, on_created: Callable[[Appointment], None] | None = None, **fields
+) -> Appointment:
     """Invite customers to an appointment whose time they will choose later.
 
     ``fields`` are ``invite_check``'s. Checks the business rules in the contract's order and raises
     the ``DomainError`` of the first that fails; writes nothing unless all pass. The number of
     queries does not depend on the number of participants: one finds every referenced row.
+
+    ``on_created(appointment)``, if given, runs in the transaction that writes the invite: if it
+    raises, nothing is saved (an ``Idempotency-Key`` is bound to its appointment this way).
+    Without it no transaction is opened: the write is atomic by itself.
     """
     draft = invite_check(references=PreloadedReferences(enterprise, invite_references(fields)), **fields)
-    with transaction.atomic():
+    if on_created is None:
         [appointment] = invites_write(enterprise=enterprise, actor=actor, drafts=[draft])
+    else:
+        with transaction.atomic():
+            [appointment] = invites_write(enterprise=enterprise, actor=actor, drafts=[draft])
+            on_created(appointment)
     logger.info(
         "Invite %s created in %s by %s %s via %s", appointment.pk, enterprise.slug, actor.type, actor.id, actor.channel
     )
@@ -311,13 +320,11 @@ def invite_check(
 
 
 def invites_write(*, enterprise: Enterprise, actor: Actor, drafts: Sequence[InviteDraft]) -> list[Appointment]:
-    """Save checked drafts: three INSERTs however many drafts and participants there are.
-
-    Call it inside ``transaction.atomic()``: it writes locations, appointments and participants
-    in turn, then sends ``invites_created``; a failure must leave none of them behind.
+    """Save checked drafts, all or none of them: their new locations, appointments and
+    participants. On PostgreSQL that is one statement however many drafts and participants there
+    are (``config.inserts.insert_tables``); elsewhere one per table, in a transaction.
     """
     now = timezone.now()
-    insert_rows(Location, [draft.location for draft in drafts if draft.saves_location], now=now)
     appointments = [
         unsaved(
             Appointment,
@@ -330,7 +337,7 @@ def invites_write(*, enterprise: Enterprise, actor: Actor, drafts: Sequence[Invi
             listing_id=_pk(draft.listing),
             lead_segment_id=_pk(draft.lead_segment),
             meeting_type=draft.meeting_type,
-            location_id=_pk(draft.location),
+            location_id=None if draft.saves_location else _pk(draft.location),  # a new one: linked below
             hybrid=draft.hybrid,
             trailing_buffer_time=draft.trailing_buffer_time,
             internal_notes=draft.internal_notes,
@@ -344,30 +351,40 @@ def invites_write(*, enterprise: Enterprise, actor: Actor, drafts: Sequence[Invi
         )
         for draft in drafts
     ]
-    insert_rows(Appointment, appointments, now=now)
-    location_field = Appointment._meta.get_field("location")
-    for appointment, draft in zip(appointments, drafts):
-        location_field.set_cached_value(appointment, draft.location)  # rendered next
-    rows = [
-        unsaved(
-            AppointmentParticipant,
-            appointment_id=appointment.pk,
-            role=participant.role,
-            type=participant.type,
-            **{f"{participant.type.lower()}_id": person.pk},
-            **_video_links(draft.meeting_type),
+    participants = [
+        (
+            appointment,
+            unsaved(
+                AppointmentParticipant,
+                role=participant.role,
+                type=participant.type,
+                **{f"{participant.type.lower()}_id": person.pk},
+                **_video_links(draft.meeting_type),
+            ),
         )
         for appointment, draft in zip(appointments, drafts)
         for participant, person in draft.participants
     ]
-    insert_rows(AppointmentParticipant, rows, now=now)
-    invites_created.send(sender=Appointment, appointments=appointments)
-    # The caller renders what we just wrote; spare it a query for the participants.
-    by_appointment = {appointment.pk: [] for appointment in appointments}
-    for row in rows:
-        by_appointment[row.appointment_id].append(row)
-    for appointment in appointments:
-        appointment._prefetched_objects_cache = {"participants": by_appointment[appointment.pk]}
+    insert_tables(
+        Rows(Location, [draft.location for draft in drafts if draft.saves_location]),
+        Rows(
+            Appointment,
+            appointments,
+            link="location",
+            parents=[draft.location if draft.saves_location else None for draft in drafts],
+        ),
+        Rows(AppointmentParticipant, [row for _, row in participants], link="appointment", parents=[a for a, _ in participants]),
+        now=now,
+    )
+    # The caller renders what was just written: spare it the queries for the location and the
+    # participants.
+    location_field = Appointment._meta.get_field("location")
+    by_appointment = {id(appointment): [] for appointment in appointments}
+    for appointment, row in participants:
+        by_appointment[id(appointment)].append(row)
+    for appointment, draft in zip(appointments, drafts):
+        location_field.set_cached_value(appointment, draft.location)
+        appointment._prefetched_objects_cache = {"participants": by_appointment[id(appointment)]}
     return appointments
 
 

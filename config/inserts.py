@@ -1,11 +1,18 @@
 """Multi-row INSERTs for the invite's write path, which the API and the bulk import share.
 
-``insert_rows`` does what ``QuerySet.bulk_create`` does for these models (one statement per
-batch, primary keys set from ``RETURNING``), without what made ``bulk_create`` the largest cost of
-an invite: compiling the statement anew on every call, value by value. The SQL text is built once
-per model. On PostgreSQL it is the same whatever the number of rows (the rows are one JSON
-parameter), so psycopg converts it once and PostgreSQL plans it once (prepared statements, see
-``DATABASE_PREPARED_STATEMENTS``).
+``insert_tables`` does what ``QuerySet.bulk_create`` does, for new rows of several tables where
+each table's rows may point at the new rows of the one before (locations ← appointments ←
+participants), without what made ``bulk_create`` the largest cost of an invite:
+
+- compiling the statement anew on every call, value by value: the SQL text is built once per
+  shape of tables;
+- one round trip per table, inside a transaction that costs two more (``BEGIN``, ``COMMIT``):
+  on PostgreSQL every table goes in one statement, which is atomic by itself. Its text is the
+  same whatever the number of rows (each table's rows are one JSON parameter), so psycopg
+  converts it once and PostgreSQL plans it once (prepared statements, see
+  ``DATABASE_PREPARED_STATEMENTS``).
+
+Elsewhere (SQLite) each table takes its own multi-row ``INSERT``, inside ``transaction.atomic()``.
 """
 
 from __future__ import annotations
@@ -13,29 +20,101 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
-from django.db import connection, models
+from django.db import connection, models, transaction
 from django.db.models import NOT_PROVIDED, DateTimeField, Field, Model
+
+# The key that carries, in a row's JSON, the 1-based position of its parent among the previous
+# table's new rows. No column has this name: json_populate_record ignores it.
+PARENT_KEY = "__parent"
+
+
+@dataclass(frozen=True)
+class Rows:
+    """New rows of one table. With ``link`` (the name of a foreign key to the previous table's
+    model), ``parents`` pairs each object with one of the previous table's new objects, or with
+    None: the foreign key then points at that object's new row, or keeps its own value."""
+
+    model: type[Model]
+    objects: Sequence[Model]
+    link: str | None = None
+    parents: Sequence[Model | None] | None = None
 
 
 def insert_rows(model: type[Model], objects: Sequence[Model], *, now: datetime) -> None:
-    """INSERT unsaved ``objects`` of ``model`` and set their primary keys.
+    """INSERT unsaved ``objects`` of one ``model`` and set their primary keys."""
+    insert_tables(Rows(model, objects), now=now)
 
-    Foreign keys are read from their ``_id`` attributes: create related rows first, then the
-    instances that point at them. ``auto_now``/``auto_now_add`` columns all get ``now``, so that a
-    new row's creation and update times are equal. Call it inside ``transaction.atomic()``: a
-    large list may take several statements. No signals are sent, as with ``bulk_create``.
+
+def insert_tables(*tables: Rows, now: datetime) -> None:
+    """INSERT the unsaved objects of each table, all or none of them, and set their primary keys
+    and the links to their parents.
+
+    Foreign keys other than ``link`` are read from their ``_id`` attributes. ``auto_now`` and
+    ``auto_now_add`` columns all get ``now``, so that a new row's creation and update times are
+    equal. No signals are sent, as with ``bulk_create``.
     """
-    if not objects:
+    positions = [_parent_positions(previous, table) for previous, table in zip((None, *tables), tables)]
+    if connection.vendor == "postgresql":
+        pks = _insert_in_one_statement(tables, positions, now)
+        for index, (table, parents) in enumerate(zip(tables, positions)):
+            _link(table, parents, pks[index - 1] if index else [])
+    else:
+        with transaction.atomic():
+            pks = []
+            for table, parents in zip(tables, positions):
+                _link(table, parents, pks[-1] if pks else [])
+                pks.append(_insert_values(table.model, table.objects, now))
+    for table, table_pks in zip(tables, pks):
+        _saved(table, table_pks, now)
+
+
+def _parent_positions(previous: Rows | None, table: Rows) -> list[int | None] | None:
+    """For each object of ``table``, the 1-based position of its parent among ``previous``'s
+    objects (None: no parent)."""
+    if table.link is None:
+        return None
+    if previous is None or table.parents is None:
+        raise ValueError(f"Rows of {table.model.__name__} link to a previous table's rows: give both")
+    index = {id(obj): position for position, obj in enumerate(previous.objects, start=1)}
+    try:
+        return [None if parent is None else index[id(parent)] for parent in table.parents]
+    except KeyError:
+        raise ValueError(f"A parent of {table.model.__name__} is not among the previous table's rows") from None
+
+
+def _link(table: Rows, positions: list[int | None] | None, parent_pks: list[int]) -> None:
+    """Point each object's ``link`` at its parent's new primary key, if it has a parent."""
+    if positions is None:
         return
+    attname = table.model._meta.get_field(table.link).attname
+    for obj, position in zip(table.objects, positions, strict=True):
+        if position is not None:
+            setattr(obj, attname, parent_pks[position - 1])
+
+
+def _saved(table: Rows, pks: list[int], now: datetime) -> None:
+    model = table.model
+    fields, stamped = _columns(model)
+    timestamps = {field.attname: now for field, is_stamped in zip(fields, stamped) if is_stamped}
+    for obj, pk in zip(table.objects, pks, strict=True):
+        setattr(obj, model._meta.pk.attname, pk)
+        obj.__dict__.update(timestamps)
+        obj._state.adding = False
+        obj._state.db = connection.alias
+
+
+def _prepared_rows(model: type[Model], objects: Sequence[Model], now: datetime) -> list[list]:
+    """Each object's column values (``_columns`` order), as the database driver takes them."""
     fields, stamped = _columns(model)
     prepared_now = fields[stamped.index(True)].get_db_prep_save(now, connection) if any(stamped) else None
     plan = [
         (field.attname, stamp, _plain_type(field), functools.partial(field.get_db_prep_save, connection=connection))
         for field, stamp in zip(fields, stamped)
     ]
-    rows = [
+    return [
         [
             prepared_now
             if stamp
@@ -46,25 +125,89 @@ def insert_rows(model: type[Model], objects: Sequence[Model], *, now: datetime) 
         ]
         for obj in objects
     ]
+
+
+def _insert_in_one_statement(
+    tables: Sequence[Rows], positions: Sequence[list[int | None] | None], now: datetime
+) -> list[list[int]]:
+    """PostgreSQL: every table in one statement; returns each table's new primary keys."""
+    params = []
+    for table, parents in zip(tables, positions):
+        names = [field.column for field in _columns(table.model)[0]]
+        documents = []
+        for index, row in enumerate(_prepared_rows(table.model, table.objects, now)):
+            # NULL is what json_populate_record gives a missing key: leave the Nones out.
+            document = {name: value for name, value in zip(names, row) if value is not None}
+            if parents is not None and parents[index] is not None:
+                document[PARENT_KEY] = parents[index]
+            documents.append(document)
+        params.append(json.dumps(documents, default=_json))
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            names = [field.column for field in fields]
-            cursor.execute(_json_statement(model), [json.dumps([dict(zip(names, row)) for row in rows], default=_json)])
-            # Ids come back in the rows' order, as Django's own bulk_create also assumes.
-            pks = [pk for (pk,) in cursor.fetchall()]
-        else:
-            pks = []
-            per_statement = min(connection.ops.bulk_batch_size(fields, objects), len(objects))
-            for start in range(0, len(rows), per_statement):
-                chunk = rows[start : start + per_statement]
-                cursor.execute(_values_statement(model, len(chunk)), [value for row in chunk for value in row])
-                pks += [pk for (pk,) in cursor.fetchall()]
-    timestamps = {field.attname: now for field, is_stamped in zip(fields, stamped) if is_stamped}
-    for obj, pk in zip(objects, pks, strict=True):
-        setattr(obj, model._meta.pk.attname, pk)
-        obj.__dict__.update(timestamps)
-        obj._state.adding = False
-        obj._state.db = connection.alias
+        cursor.execute(_chain_statement(tuple((table.model, table.link) for table in tables)), params)
+        [row] = cursor.fetchall()
+    return [list(pks or ()) for pks in row]
+
+
+@functools.cache
+def _chain_statement(shape: tuple[tuple[type[Model], str | None], ...]) -> str:
+    """One statement for new rows of several tables, each table's rows one JSON array parameter.
+
+    Per table ``t<i>``: ``new<i>`` draws a primary key from the table's sequence for each row, in
+    the array's order (a volatile CTE is evaluated once, so every reader sees the same keys);
+    ``insert<i>`` writes the rows with those keys, the link to the previous table resolved from
+    each row's ``__parent`` position. The result is one array of new keys per table, in order.
+    """
+    quote = connection.ops.quote_name
+    ctes, results = [], []
+    previous = None
+    for index, (model, link) in enumerate(shape):
+        fields, _ = _columns(model)
+        table, pk = quote(model._meta.db_table), quote(model._meta.pk.column)
+        new, row = f"new{index}", f"row{index}"
+        link_column = model._meta.get_field(link).column if link else None
+        values = [
+            f"COALESCE({previous}.id, {row}.{quote(field.column)})"
+            if field.column == link_column
+            else f"{row}.{quote(field.column)}"
+            for field in fields
+        ]
+        # The sequence is looked up once per execution (an uncorrelated subquery), not per row.
+        sequence = f"(SELECT pg_get_serial_sequence('{table}', '{model._meta.pk.column}'))::regclass"
+        ctes.append(
+            f"{new} AS (SELECT nextval({sequence}) AS id, document, ordinal "
+            f"FROM json_array_elements(%s::json) WITH ORDINALITY AS e(document, ordinal))"
+        )
+        parent_join = (
+            f" LEFT JOIN {previous} ON {previous}.ordinal = ({new}.document ->> '{PARENT_KEY}')::bigint"
+            if link
+            else ""
+        )
+        ctes.append(
+            f"insert{index} AS (INSERT INTO {table} ({pk}, {', '.join(quote(field.column) for field in fields)}) "
+            f"SELECT {new}.id, {', '.join(values)} "
+            f"FROM {new} CROSS JOIN LATERAL json_populate_record(NULL::{table}, {new}.document) AS {row}"
+            f"{parent_join})"
+        )
+        results.append(f"(SELECT array_agg(id ORDER BY ordinal) FROM {new})")
+        previous = new
+    return f"WITH {', '.join(ctes)} SELECT {', '.join(results)}"
+
+
+def _insert_values(model: type[Model], objects: Sequence[Model], now: datetime) -> list[int]:
+    """Other databases: multi-row ``INSERT … VALUES … RETURNING``, as many as the database's
+    parameter limit needs; returns the new primary keys."""
+    if not objects:
+        return []
+    fields, _ = _columns(model)
+    rows = _prepared_rows(model, objects, now)
+    pks = []
+    per_statement = min(connection.ops.bulk_batch_size(fields, objects), len(objects))
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), per_statement):
+            chunk = rows[start : start + per_statement]
+            cursor.execute(_values_statement(model, len(chunk)), [value for row in chunk for value in row])
+            pks += [pk for (pk,) in cursor.fetchall()]
+    return pks
 
 
 @functools.cache
@@ -114,26 +257,6 @@ def _plain_type(field: Field) -> type | None:
     return _PLAIN_TYPES.get(target.get_internal_type())
 
 
-def _head(model: type[Model]) -> str:
-    quote = connection.ops.quote_name
-    fields, _ = _columns(model)
-    return f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(field.column) for field in fields)})"
-
-
-@functools.cache
-def _json_statement(model: type[Model]) -> str:
-    """The rows as one JSON array of objects, one per row, keyed by column. One parameter, not one
-    per column: psycopg caches its conversion of a statement only up to 50 parameters, and
-    dumps a JSON string in C where it dumps arrays value by value."""
-    quote = connection.ops.quote_name
-    fields, _ = _columns(model)
-    table = quote(model._meta.db_table)
-    return (
-        f"{_head(model)} SELECT {', '.join(quote(field.column) for field in fields)} "
-        f"FROM json_populate_recordset(NULL::{table}, %s) RETURNING {quote(model._meta.pk.column)}"
-    )
-
-
 def _json(value):
     """Values json does not know: datetimes in ISO 8601 with their offset, which PostgreSQL reads
     back exactly; anything else (Decimal, UUID, date) as its string form."""
@@ -142,7 +265,10 @@ def _json(value):
 
 @functools.lru_cache(maxsize=64)
 def _values_statement(model: type[Model], rows: int) -> str:
+    quote = connection.ops.quote_name
     fields, _ = _columns(model)
     placeholders = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    returning = connection.ops.quote_name(model._meta.pk.column)
-    return f"{_head(model)} VALUES {', '.join([placeholders] * rows)} RETURNING {returning}"
+    return (
+        f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(field.column) for field in fields)}) "
+        f"VALUES {', '.join([placeholders] * rows)} RETURNING {quote(model._meta.pk.column)}"
+    )

@@ -89,8 +89,8 @@ class AppointmentViewSet(viewsets.GenericViewSet):
             type=Appointment.ActorType.API_CLIENT, id=str(request.auth.application_id), channel=Appointment.Channel.API
         )
 
-        def create() -> Response:
-            appointment = invite_create(enterprise=self.enterprise, actor=actor, **invite)
+        def create(on_created) -> Response:
+            appointment = invite_create(enterprise=self.enterprise, actor=actor, on_created=on_created, **invite)
             return Response({"data": self.represent(appointment)}, status=status.HTTP_201_CREATED)
 
         def replay(appointment_id: int) -> Response:

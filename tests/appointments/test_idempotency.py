@@ -107,6 +107,26 @@ def test_a_key_abandoned_by_a_dead_worker_is_taken_over(acme, api, settings):
     assert Appointment.objects.count() == 1
 
 
+def test_a_key_taken_over_mid_request_creates_nothing(acme, api, monkeypatch):
+    """This worker stalled past the lock timeout and another took its key over: its appointment is
+    written in the transaction that binds the key, so it is rolled back with the failed binding."""
+    from appointments import services
+
+    check = services.invite_check
+
+    def another_worker_takes_the_key_over(**kwargs):
+        IdempotencyKey.objects.update(owner="00000000-0000-0000-0000-000000000002")
+        return check(**kwargs)
+
+    monkeypatch.setattr(services, "invite_check", another_worker_takes_the_key_over)
+    response = invite(api, acme.invite_body(), "key-1")
+
+    assert response.status_code == 409
+    assert response.json()["errors"][0]["code"] == "IDEMPOTENCY_KEY_IN_USE"
+    assert not Appointment.objects.exists()
+    assert IdempotencyKey.objects.get().appointment_id is None
+
+
 def test_a_created_appointment_is_replayed_even_if_its_response_was_never_stored(acme, api):
     """The worker died between creating the appointment and storing its response."""
     first = invite(api, acme.invite_body(), "key-1")

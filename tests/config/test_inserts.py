@@ -1,9 +1,10 @@
-"""config.inserts.insert_rows, the invite's write path, and the PostgreSQL backend it runs on."""
+"""config.inserts (insert_rows, insert_tables), the invite's write path, and the PostgreSQL backend it runs on."""
 
 from datetime import timedelta
 
 import pytest
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.test.utils import isolate_apps
 from django.utils import timezone
 
@@ -112,3 +113,73 @@ def test_columns_it_cannot_write_are_refused():
 
     with pytest.raises(TypeError, match="Document.payload"):
         _columns(Document)
+
+
+def test_tables_link_to_the_new_rows_of_the_one_before(acme):
+    """Each appointment points at its own new location, or keeps the one it has (an office's);
+    each participant at its own appointment. On PostgreSQL all of it is one statement."""
+    from appointments.models import Appointment, AppointmentParticipant
+    from config.inserts import Rows, insert_tables
+
+    def appointment(location_id=None):
+        return unsaved(
+            Appointment, enterprise_id=acme.enterprise.pk, status="OUTGOING_INVITE", subject_id=acme.subject.pk,
+            office_id=acme.office.pk, meeting_type="OFFICE", location_id=location_id,
+        )
+
+    def participant(customer):
+        return unsaved(AppointmentParticipant, role="PRIMARY", type="CUSTOMER", customer_id=customer.pk)
+
+    locations = [Location(country_code="BE", latitude=50.0 + i, longitude=4.0, time_zone="Europe/Brussels") for i in range(2)]
+    appointments = [appointment(), appointment(acme.office.location_id), appointment()]
+    participants = [participant(acme.customers[0]), participant(acme.customers[1]), participant(acme.customers[0])]
+    with CaptureQueriesContext(connection) as queries:
+        insert_tables(
+            Rows(Location, locations),
+            Rows(Appointment, appointments, link="location", parents=[locations[1], None, locations[0]]),
+            Rows(AppointmentParticipant, participants, link="appointment", parents=[appointments[2], appointments[0], appointments[1]]),
+            now=timezone.now(),
+        )
+    if connection.vendor == "postgresql":
+        assert len(queries) == 1
+    stored = dict(Appointment.objects.filter(pk__in=[a.pk for a in appointments]).values_list("pk", "location_id"))
+    assert [stored[a.pk] for a in appointments] == [locations[1].pk, acme.office.location_id, locations[0].pk]
+    assert [a.location_id for a in appointments] == [stored[a.pk] for a in appointments]
+    rows = dict(AppointmentParticipant.objects.filter(pk__in=[p.pk for p in participants]).values_list("pk", "appointment_id"))
+    assert [rows[p.pk] for p in participants] == [appointments[2].pk, appointments[0].pk, appointments[1].pk]
+    assert [p.appointment_id for p in participants] == [appointments[2].pk, appointments[0].pk, appointments[1].pk]
+
+
+def test_a_refused_row_leaves_no_table_written(transactional_db, acme):
+    """Atomic by itself, without the caller's transaction: a participant that breaks a constraint
+    takes its appointment and its location with it."""
+    from appointments.models import Appointment, AppointmentParticipant
+    from config.inserts import Rows, insert_tables
+
+    location = Location(country_code="BE", latitude=50.0, longitude=4.0, time_zone="Europe/Brussels")
+    appointment = unsaved(
+        Appointment, enterprise_id=acme.enterprise.pk, status="OUTGOING_INVITE", subject_id=acme.subject.pk,
+        office_id=acme.office.pk, meeting_type="ON_LOCATION",
+    )
+    # The type says EMPLOYEE, the row names a customer: the participant_matches_type check fails.
+    broken = unsaved(AppointmentParticipant, role="PRIMARY", type="EMPLOYEE", customer_id=acme.customers[0].pk)
+    before = (Location.objects.count(), Appointment.objects.count())
+    with pytest.raises(IntegrityError):
+        insert_tables(
+            Rows(Location, [location]),
+            Rows(Appointment, [appointment], link="location", parents=[location]),
+            Rows(AppointmentParticipant, [broken], link="appointment", parents=[appointment]),
+            now=timezone.now(),
+        )
+    assert (Location.objects.count(), Appointment.objects.count()) == before
+    assert location.pk is None and appointment.pk is None
+
+
+def test_a_parent_must_be_one_of_the_previous_tables_rows(acme):
+    from appointments.models import Appointment
+    from config.inserts import Rows, insert_tables
+
+    stranger = Location(country_code="BE", latitude=50.0, longitude=4.0, time_zone="Europe/Brussels")
+    appointment = unsaved(Appointment, enterprise_id=acme.enterprise.pk, status="OUTGOING_INVITE")
+    with pytest.raises(ValueError, match="not among"):
+        insert_tables(Rows(Location, []), Rows(Appointment, [appointment], link="location", parents=[stranger]), now=timezone.now())
