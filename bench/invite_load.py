@@ -168,7 +168,8 @@ def report(results: dict, queries: dict, args) -> None:
     for (name, concurrency), r in sorted(results.items(), key=lambda item: (item[0][1], item[0][0] != "invite")):
         print(f"{name:<10} {concurrency:>5} {r['rate']:>9.1f} {r['p50_us'] / 1000:>8.2f} {r['p95_us'] / 1000:>8.2f} "
               f"{r['p99_us'] / 1000:>8.2f} {r['p99_us'] / max(r['p50_us'], 1):>8.1f} {r['non_2xx'] + r['socket_errors']:>7}")
-    print(f"\nSQL queries per invite request: 2 participants = {queries['2']}, 10 participants = {queries['10']}")
+    print(f"\nSQL queries per invite request: 2 participants = {queries['2']}, 10 participants = {queries['10']}"
+          f" (token cached: {queries['2 cached']} and {queries['10 cached']})")
     for concurrency in sorted({c for _, c in results}):
         ratio = results["invite", concurrency]["rate"] / results["baseline", concurrency]["rate"]
         print(f"invite/baseline throughput at concurrency {concurrency}: {ratio:.2f}")

@@ -1,6 +1,6 @@
-"""Print, as JSON, the SQL queries of one whole invite request (token check included) with 2 and
-with 10 participants, on the database in DATABASE_URL (run by bench/invite_load.py; it writes
-two appointments and a few participants there)."""
+"""Print, as JSON, the SQL queries of one whole invite request with 2 and with 10 participants,
+with the token looked up and with the token already in the process's cache, on the database in
+DATABASE_URL (run by bench/invite_load.py; it writes four appointments and their rows there)."""
 
 import json
 import os
@@ -22,6 +22,7 @@ from django.utils import timezone  # noqa: E402
 from oauth2_provider.models import AccessToken  # noqa: E402
 from rest_framework.test import APIClient  # noqa: E402
 
+from participants.authentication import recent_tokens  # noqa: E402
 from participants.models import ApiClient, Customer, Employee, Enterprise  # noqa: E402
 
 
@@ -54,10 +55,13 @@ def main():
             "location": {"countryCode": "BE", "geolocation": {"latitude": 51.05, "longitude": 3.72},
                          "translations": {"city": [{"language": "en", "value": "Ghent"}]}},
         }
-        with CaptureQueriesContext(connection) as queries:
-            response = api.post("/api/enterprises/acme/appointments/_actions/invite", body, format="json", SERVER_NAME="127.0.0.1")
-        assert response.status_code == 201, response.content
-        counts[str(size)] = len(queries)
+        for cached in (False, True):  # the token looked up, then found in the process's cache
+            if not cached:
+                recent_tokens.reset()
+            with CaptureQueriesContext(connection) as queries:
+                response = api.post("/api/enterprises/acme/appointments/_actions/invite", body, format="json", SERVER_NAME="127.0.0.1")
+            assert response.status_code == 201, response.content
+            counts[f"{size}{' cached' if cached else ''}"] = len(queries)
     token.delete()
     print(json.dumps(counts))
 

@@ -153,6 +153,10 @@ OAUTH2_PROVIDER = {
     "OAUTH2_VALIDATOR_CLASS": "participants.authentication.EnterpriseTokenValidator",
     "ACCESS_TOKEN_EXPIRE_SECONDS": env.int("OAUTH_ACCESS_TOKEN_EXPIRE_SECONDS", default=3600),
 }
+# Seconds each app process reuses a token it has found (0: look every token up). A token revoked,
+# or a client or enterprise changed, takes effect at once in the process that did it and within
+# this time in the others; expiry and scopes are checked on every request.
+API_TOKEN_CACHE_SECONDS = env.int("API_TOKEN_CACHE_SECONDS", default=5)
 
 # The benchmark baseline endpoint (bench/). Only `make bench` turns it on; never in production.
 BENCHMARK_ENDPOINTS = env.bool("BENCHMARK_ENDPOINTS", default=False)

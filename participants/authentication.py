@@ -5,13 +5,26 @@ body parsed again) only to read the ``Authorization`` header. This class reads t
 and hands the token to DOT's own validator, so every check stays DOT's (expiry, scopes, audience,
 a client that is still usable). The token is loaded with its client and the client's enterprise
 in one query, which spares the tenancy check a query of its own.
+
+Each app process then keeps the tokens it found for ``API_TOKEN_CACHE_SECONDS``, so that a client's
+requests do not each pay that query (with its round trip, the largest cost of authenticating).
+The checks still run on every request (an expired token is refused at once); a token deleted or
+changed through the ORM is evicted from the process that did it at once, and from the other
+processes within that time.
 """
 
 import functools
 import hashlib
+import threading
+import time
 from types import SimpleNamespace
 
+from cachetools import TTLCache
+from django.conf import settings
+from django.core.signals import setting_changed
 from django.db import connection
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
 from django.db.models.sql import Query
 from oauth2_provider.contrib.rest_framework import OAuth2Authentication
 from oauth2_provider.models import AccessToken
@@ -58,14 +71,81 @@ def _converters(columns: list) -> tuple:
     return found
 
 
+class _RecentTokens:
+    """Tokens found by this process, by checksum, for ``API_TOKEN_CACHE_SECONDS`` (0: none).
+    Bounded, so that many clients cannot grow it without limit; tokens not found are not kept."""
+
+    MAX_TOKENS = 4096
+    clock = staticmethod(time.monotonic)  # tests move time forward
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self.reset()
+
+    def reset(self) -> None:
+        seconds = settings.API_TOKEN_CACHE_SECONDS
+        tokens = TTLCache(maxsize=self.MAX_TOKENS, ttl=seconds, timer=lambda: self.clock()) if seconds > 0 else None
+        with self._lock:
+            self._tokens = tokens
+
+    def get(self, checksum: str) -> AccessToken | None:
+        if self._tokens is None:
+            return None
+        with self._lock:
+            return self._tokens.get(checksum)
+
+    def put(self, checksum: str, token: AccessToken) -> None:
+        if self._tokens is not None:
+            with self._lock:
+                self._tokens[checksum] = token
+
+    def evict(self, checksum: str) -> None:
+        if self._tokens is not None:
+            with self._lock:
+                self._tokens.pop(checksum, None)
+
+
+recent_tokens = _RecentTokens()
+
+
+@receiver(setting_changed)
+def _token_cache_setting_changed(setting, **kwargs):
+    if setting == "API_TOKEN_CACHE_SECONDS":
+        recent_tokens.reset()
+
+
+@receiver(post_save, sender=AccessToken)
+@receiver(post_delete, sender=AccessToken)
+def _forget_token(instance, **kwargs):
+    recent_tokens.evict(instance.token_checksum)
+
+
+@receiver(post_save, sender=ApiClient)
+@receiver(post_delete, sender=ApiClient)
+@receiver(post_save, sender=Enterprise)
+@receiver(post_delete, sender=Enterprise)
+def _forget_all_tokens(**kwargs):
+    """A client or an enterprise changed (rare): its tokens came with the old one."""
+    recent_tokens.reset()
+
+
 class EnterpriseTokenValidator(OAuth2Validator):
     """DOT's validator; a token comes with its client and the client's enterprise. DOT stores
     only checksums of tokens. A token without a client is no API token: it is not found."""
 
     def _load_access_token(self, token):
+        checksum = hashlib.sha256(token.encode("utf-8")).hexdigest()
+        found = recent_tokens.get(checksum)
+        if found is None:
+            found = self._query_access_token(checksum)
+            if found is not None:
+                recent_tokens.put(checksum, found)
+        return found
+
+    def _query_access_token(self, checksum: str) -> AccessToken | None:
         sql, columns = _token_query()
         with connection.cursor() as cursor:
-            cursor.execute(sql, [hashlib.sha256(token.encode("utf-8")).hexdigest()])
+            cursor.execute(sql, [checksum])
             rows = cursor.fetchall()
         if not rows:
             return None

@@ -10,6 +10,16 @@ def fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def no_tokens_remembered():
+    """Each test starts with an empty token cache: rolled-back rows send no signal to evict theirs."""
+    from participants.authentication import recent_tokens
+
+    recent_tokens.reset()
+    yield
+    recent_tokens.reset()
+
+
 @pytest.fixture(scope="session")
 def nominatim_server():
     server = FakeNominatim().start()
