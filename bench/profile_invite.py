@@ -68,7 +68,7 @@ def main() -> None:
 
     if args.no_profile:
         return
-    profile = cProfile.Profile(time.process_time)
+    profile = cProfile.Profile()
     profile.enable()
     for _ in range(args.requests):
         invite()

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -108,12 +108,8 @@ def _saved(table: Rows, pks: list[int], now: datetime) -> None:
 
 def _prepared_rows(model: type[Model], objects: Sequence[Model], now: datetime) -> list[list]:
     """Each object's column values (``_columns`` order), as the database driver takes them."""
-    fields, stamped = _columns(model)
-    prepared_now = fields[stamped.index(True)].get_db_prep_save(now, connection) if any(stamped) else None
-    plan = [
-        (field.attname, stamp, _plain_type(field), functools.partial(field.get_db_prep_save, connection=connection))
-        for field, stamp in zip(fields, stamped)
-    ]
+    prepared_now = _prepared_now(model, now)
+    plan = _plan(model)
     return [
         [
             prepared_now
@@ -121,9 +117,46 @@ def _prepared_rows(model: type[Model], objects: Sequence[Model], now: datetime) 
             else value
             if (value := getattr(obj, attname)) is None or type(value) is plain
             else prepare(value)
-            for attname, stamp, plain, prepare in plan
+            for _, attname, stamp, plain, prepare in plan
         ]
         for obj in objects
+    ]
+
+
+def _documents(model: type[Model], objects: Sequence[Model], now: datetime) -> list[dict]:
+    """Each object as a JSON object keyed by column, without its NULLs: NULL is what
+    json_populate_record gives a missing key."""
+    prepared_now = _prepared_now(model, now)
+    plan = _plan(model)
+    return [
+        {
+            column: prepared_now if stamp else value if type(value) is plain else prepare(value)
+            for column, attname, stamp, plain, prepare in plan
+            if stamp or (value := getattr(obj, attname)) is not None
+        }
+        for obj in objects
+    ]
+
+
+def _prepared_now(model: type[Model], now: datetime):
+    fields, stamped = _columns(model)
+    return fields[stamped.index(True)].get_db_prep_save(now, connection) if any(stamped) else None
+
+
+@functools.cache
+def _plan(model: type[Model]) -> list[tuple[str, str, bool, type | None, Callable]]:
+    """Per column, how to read and prepare its value: the column, the attribute, whether it is a
+    creation timestamp, the type passed as it is, and the field's own preparing for other values."""
+    fields, stamped = _columns(model)
+    return [
+        (
+            field.column,
+            field.attname,
+            stamp,
+            _plain_type(field),
+            functools.partial(field.get_db_prep_save, connection=connection),
+        )
+        for field, stamp in zip(fields, stamped)
     ]
 
 
@@ -133,14 +166,10 @@ def _insert_in_one_statement(
     """PostgreSQL: every table in one statement; returns each table's new primary keys."""
     params = []
     for table, parents in zip(tables, positions):
-        names = [field.column for field in _columns(table.model)[0]]
-        documents = []
-        for index, row in enumerate(_prepared_rows(table.model, table.objects, now)):
-            # NULL is what json_populate_record gives a missing key: leave the Nones out.
-            document = {name: value for name, value in zip(names, row) if value is not None}
-            if parents is not None and parents[index] is not None:
-                document[PARENT_KEY] = parents[index]
-            documents.append(document)
+        documents = _documents(table.model, table.objects, now)
+        for document, position in zip(documents, parents or ()):
+            if position is not None:
+                document[PARENT_KEY] = position
         params.append(json.dumps(documents, default=_json))
     with connection.cursor() as cursor:
         cursor.execute(_chain_statement(tuple((table.model, table.link) for table in tables)), params)
