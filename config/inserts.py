@@ -18,13 +18,18 @@ Elsewhere (SQLite) each table takes its own multi-row ``INSERT``, inside ``trans
 from __future__ import annotations
 
 import functools
+import inspect
 import json
+import operator
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import connection, models, transaction
 from django.db.models import NOT_PROVIDED, DateTimeField, Field, Model
+from modeltranslation import utils as translation_utils
+from modeltranslation.fields import NONE, TranslationFieldDescriptor
+from modeltranslation.thread_context import fallbacks_enabled
 
 # The key that carries, in a row's JSON, the 1-based position of its parent among the previous
 # table's new rows. No column has this name: jsonb_populate_record ignores it.
@@ -109,15 +114,15 @@ def _saved(table: Rows, pks: list[int], now: datetime) -> None:
 def _prepared_rows(model: type[Model], objects: Sequence[Model], now: datetime) -> list[list]:
     """Each object's column values (``_columns`` order), as the database driver takes them."""
     prepared_now = _prepared_now(model, now)
-    plan = _plan(model)
+    plan = _current_plan(model)
     return [
         [
             prepared_now
             if stamp
             else value
-            if (value := getattr(obj, attname)) is None or type(value) is plain
+            if (value := read(obj)) is None or type(value) is plain
             else prepare(value)
-            for _, attname, stamp, plain, prepare in plan
+            for _, read, stamp, plain, prepare in plan
         ]
         for obj in objects
     ]
@@ -127,12 +132,14 @@ def _documents(model: type[Model], objects: Sequence[Model], now: datetime) -> l
     """Each object as a JSON object keyed by column, without its NULLs: NULL is what
     jsonb_populate_record gives a missing key."""
     prepared_now = _prepared_now(model, now)
-    plan = _plan(model)
+    if isinstance(prepared_now, datetime):
+        prepared_now = _json(prepared_now)  # once, rather than json's fallback per row
+    plan = _current_plan(model)
     return [
         {
             column: prepared_now if stamp else value if type(value) is plain else prepare(value)
-            for column, attname, stamp, plain, prepare in plan
-            if stamp or (value := getattr(obj, attname)) is not None
+            for column, read, stamp, plain, prepare in plan
+            if stamp or (value := read(obj)) is not None
         }
         for obj in objects
     ]
@@ -143,21 +150,68 @@ def _prepared_now(model: type[Model], now: datetime):
     return fields[stamped.index(True)].get_db_prep_save(now, connection) if any(stamped) else None
 
 
-@functools.cache
-def _plan(model: type[Model]) -> list[tuple[str, str, bool, type | None, Callable]]:
-    """Per column, how to read and prepare its value: the column, the attribute, whether it is a
-    creation timestamp, the type passed as it is, and the field's own preparing for other values."""
+def _current_plan(model: type[Model]) -> list[tuple[str, Callable, bool, type | None, Callable]]:
+    """The plan for the active language (see ``_translated``), asked for once per call."""
+    if not _translated(model):
+        return _plan(model, None, False)
+    return _plan(model, translation_utils.get_language(), fallbacks_enabled())
+
+
+@functools.lru_cache(maxsize=256)
+def _plan(
+    model: type[Model], language: str | None, fallbacks: bool
+) -> list[tuple[str, Callable, bool, type | None, Callable]]:
+    """Per column, how to read and prepare its value: the column, how to read it from an object,
+    whether it is a creation timestamp, the type passed as it is, and the field's own preparing
+    for other values."""
     fields, stamped = _columns(model)
+    translated = _translated(model)
     return [
         (
             field.column,
-            field.attname,
+            _translated_reader(translated[field.attname], language, fallbacks)
+            if field.attname in translated
+            else operator.attrgetter(field.attname),
             stamp,
             _plain_type(field),
             functools.partial(field.get_db_prep_save, connection=connection),
         )
         for field, stamp in zip(fields, stamped)
     ]
+
+
+@functools.cache
+def _translated(model: type[Model]) -> dict[str, TranslationFieldDescriptor]:
+    """The columns django-modeltranslation keeps for a translated field (``city`` beside
+    ``city_en``, …), by attribute. Read as an attribute, such a column asks for the active
+    language on every read, which was a tenth of an import's time: the plans ask once a call."""
+    found = {}
+    for field in _columns(model)[0]:
+        descriptor = inspect.getattr_static(model, field.attname, None)
+        if isinstance(descriptor, TranslationFieldDescriptor):
+            found[field.attname] = descriptor
+    return found
+
+
+def _translated_reader(descriptor: TranslationFieldDescriptor, language: str, fallbacks: bool) -> Callable:
+    """What ``descriptor.__get__`` returns with ``language`` active: the first meaningful value
+    among the language and its fallbacks, else the fallback value or the field's default
+    (``tests/config/test_inserts.py`` holds it to the descriptor)."""
+    undefined, default = descriptor.fallback_undefined, NONE
+    if undefined is NONE:
+        default = undefined = descriptor.field.get_default()
+    order = translation_utils.resolution_order(language, descriptor.fallback_languages) if fallbacks else (language,)
+    names = tuple(translation_utils.build_localized_fieldname(descriptor.field.name, lang) for lang in order)
+    meaningful = descriptor.meaningful_value
+    otherwise = descriptor.fallback_value if fallbacks and descriptor.fallback_value is not NONE else default
+
+    def read(obj):
+        for name in names:
+            if meaningful(value := getattr(obj, name, None), undefined):
+                return value
+        return descriptor.field.get_default() if otherwise is NONE else otherwise
+
+    return read
 
 
 def _insert_in_one_statement(

@@ -19,12 +19,14 @@ def unsaved(model: type[Model], **values) -> Model:
     """An unsaved ``model(**values)`` (for ``config.inserts.insert_rows``): attribute names
     (``subject_id``, not ``subject``), column defaults for the rest. Related objects can be cached
     with the field's ``set_cached_value``."""
-    defaults = _defaults(model)
-    unknown = values.keys() - defaults.keys()
+    constants, factories = _defaults(model)
+    unknown = values.keys() - constants.keys()
     if unknown:
         raise TypeError(f"{model.__name__} has no field(s) {', '.join(sorted(unknown))}")
     instance = model.__new__(model)
-    state = {attname: factory() if factory else default for attname, (default, factory) in defaults.items()}
+    state = constants.copy()
+    for attname, factory in factories:
+        state[attname] = factory()
     state.update(values)
     instance.__dict__.update(state)
     instance._state = ModelState()
@@ -32,15 +34,16 @@ def unsaved(model: type[Model], **values) -> Model:
 
 
 @functools.cache
-def _defaults(model: type[Model]) -> dict[str, tuple[object, object]]:
-    """``attname: (default, default factory or None)`` for every concrete field. Constant defaults
-    are computed once: modeltranslation's fields switch the language to compute theirs."""
-    return {
-        field.attname: (None, field.get_default)
-        if field.has_default() and callable(field.default)
-        else (field.get_default(), None)
-        for field in model._meta.concrete_fields
-    }
+def _defaults(model: type[Model]) -> tuple[dict[str, object], list[tuple[str, object]]]:
+    """Every concrete field's constant default by attribute name (computed once: modeltranslation's
+    fields switch the language to compute theirs), and the fields whose default is a callable."""
+    constants, factories = {}, []
+    for field in model._meta.concrete_fields:
+        callable_default = field.has_default() and callable(field.default)
+        constants[field.attname] = None if callable_default else field.get_default()
+        if callable_default:
+            factories.append((field.attname, field.get_default))
+    return constants, factories
 
 
 def loaded(model: type[Model], **values) -> Model:

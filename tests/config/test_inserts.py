@@ -183,3 +183,37 @@ def test_a_parent_must_be_one_of_the_previous_tables_rows(acme):
     appointment = unsaved(Appointment, enterprise_id=acme.enterprise.pk, status="OUTGOING_INVITE")
     with pytest.raises(ValueError, match="not among"):
         insert_tables(Rows(Location, []), Rows(Appointment, [appointment], link="location", parents=[stranger]), now=timezone.now())
+
+
+@pytest.mark.parametrize("language", [None, "en", "fr", "nl", "nb", "de-ch"])
+@pytest.mark.parametrize("fallback_languages", [{"default": ()}, {"default": ("nl", "en"), "fr": ("de",)}])
+@pytest.mark.parametrize("enabled", [True, False])
+def test_translated_columns_are_read_as_their_descriptor_reads_them(settings, language, fallback_languages, enabled):
+    """insert_tables reads the column modeltranslation keeps for a translated field (``city``)
+    with the active language looked up once per call; it must give what reading the attribute
+    gives, whatever the language, the fallbacks and the empty values."""
+    from django.utils import translation
+    from modeltranslation import settings as mt_settings
+    from modeltranslation.utils import fallbacks
+
+    from config.inserts import _current_plan, _plan
+
+    locations = [
+        Location(country_code="BE", city_en="Ghent", city_nl="Gent", city_fr="Gand", street1_nl="Veldstraat 1"),
+        Location(country_code="BE", city_nl="", city_de="Gent", state_fr="Flandre", street2_en=""),
+        Location(country_code="BE"),
+    ]
+    columns = {name: i for i, name in enumerate(column for column, *_ in _current_plan(Location))}
+    monkeypatched = pytest.MonkeyPatch()
+    monkeypatched.setattr(mt_settings, "FALLBACK_LANGUAGES", fallback_languages)
+    _plan.cache_clear()  # plans are made once per language: fallbacks are settings, fixed in production
+    try:
+        with translation.override(language), fallbacks(enabled):
+            plan = _current_plan(Location)
+            for location in locations:
+                for part in Location.TRANSLATED_FIELDS:
+                    read = plan[columns[Location._meta.get_field(part).column]][1]
+                    assert read(location) == getattr(location, part), (part, language)
+    finally:
+        monkeypatched.undo()
+        _plan.cache_clear()
