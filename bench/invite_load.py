@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import signal
 import subprocess
@@ -22,6 +23,7 @@ import time
 import urllib.parse
 import urllib.request
 from pathlib import Path
+from statistics import median
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
@@ -31,7 +33,8 @@ DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/invites_bench"
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_DB))
-    parser.add_argument("--duration", type=int, default=10, help="seconds per measurement")
+    parser.add_argument("--duration", type=int, default=5, help="seconds per measurement")
+    parser.add_argument("--rounds", type=int, default=3, help="invite/baseline pairs per concurrency")
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--workers", type=int, default=(os.cpu_count() or 1) * 2 + 1)
     parser.add_argument("--concurrency", default="1,4,16")
@@ -53,16 +56,20 @@ def main() -> int:
         baseline = (f"{base}/bench/baseline", "{}", "")
         for target in (invite, baseline):  # warm up every worker and connection
             wrk(*target, concurrency=16, duration=3)
-        results = {}
+        results = {}  # (endpoint, concurrency) -> one result per round
         for concurrency in [int(c) for c in args.concurrency.split(",")]:
-            for name, target in (("invite", invite), ("baseline", baseline)):
-                results[name, concurrency] = wrk(*target, concurrency=concurrency, duration=args.duration)
+            for round_ in range(args.rounds):
+                pair = [("invite", invite), ("baseline", baseline)]
+                for name, target in pair if round_ % 2 == 0 else reversed(pair):
+                    result = measured(server.pid, lambda: wrk(*target, concurrency=concurrency, duration=args.duration))
+                    results.setdefault((name, concurrency), []).append(result)
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
 
     report(results, queries, args)
-    return 0 if all(r["non_2xx"] == 0 and r["socket_errors"] == 0 for r in results.values()) else 1
+    runs = [run for rounds in results.values() for run in rounds]
+    return 0 if all(r["non_2xx"] == 0 and r["socket_errors"] == 0 for r in runs) else 1
 
 
 def server_environment(database_url: str) -> dict:
@@ -151,6 +158,47 @@ def invite_body(demo: dict) -> dict:
     }
 
 
+def measured(server_pid: int, run) -> dict:
+    """``run()``'s wrk result, with the CPU seconds per request it cost the app server (gunicorn's
+    master and workers), PostgreSQL (all its processes) and wrk itself; None where /proc is
+    unreadable."""
+    before = cpu_seconds(server_pid)
+    result = run()
+    after = cpu_seconds(server_pid)
+    requests = max(result["requests"], 1)
+    for part in ("app", "database", "wrk"):
+        result[f"{part}_cpu_ms"] = (
+            None if before is None or after is None else (after[part] - before[part]) / requests * 1000
+        )
+    return result
+
+
+def cpu_seconds(server_pid: int) -> dict | None:
+    """CPU seconds so far of the app server's processes, PostgreSQL's processes, and this
+    process's finished children (wrk)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    totals = {"app": 0.0, "database": 0.0}
+    try:
+        pids = [name for name in os.listdir("/proc") if name.isdigit()]
+    except OSError:
+        return None
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as stat:
+                command, _, rest = stat.read().rpartition(")")
+        except OSError:
+            continue  # gone meanwhile
+        fields = rest.split()
+        parent, used = int(fields[1]), (int(fields[11]) + int(fields[12])) / tick
+        if int(pid) == server_pid or parent == server_pid:
+            totals["app"] += used
+        elif command.endswith("(postgres"):
+            totals["database"] += used
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    totals["wrk"] = children.ru_utime + children.ru_stime
+    return totals
+
+
 def wrk(url: str, body: str, token: str, *, concurrency: int, duration: int) -> dict:
     out = subprocess.run(
         ["wrk", "--threads", str(min(concurrency, os.cpu_count() or 1)), "--connections", str(concurrency),
@@ -163,18 +211,30 @@ def wrk(url: str, body: str, token: str, *, concurrency: int, duration: int) -> 
 
 
 def report(results: dict, queries: dict, args) -> None:
-    print(f"\nInvite benchmark: gunicorn, {args.workers} sync workers, PostgreSQL, {args.duration} s per run, wrk\n")
-    print(f"{'endpoint':<10} {'conc.':>5} {'req/s':>9} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'p99/p50':>8} {'errors':>7}")
-    for (name, concurrency), r in sorted(results.items(), key=lambda item: (item[0][1], item[0][0] != "invite")):
-        print(f"{name:<10} {concurrency:>5} {r['rate']:>9.1f} {r['p50_us'] / 1000:>8.2f} {r['p95_us'] / 1000:>8.2f} "
-              f"{r['p99_us'] / 1000:>8.2f} {r['p99_us'] / max(r['p50_us'], 1):>8.1f} {r['non_2xx'] + r['socket_errors']:>7}")
+    print(f"\nInvite benchmark: gunicorn, {args.workers} sync workers, PostgreSQL, wrk; per concurrency "
+          f"{args.rounds} rounds of {args.duration} s per endpoint, medians over the rounds\n")
+    print(f"{'endpoint':<10} {'conc.':>5} {'req/s':>9} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'p99/p50':>8} "
+          f"{'errors':>7}   CPU ms per request: app / database / wrk")
+    for (name, concurrency), rounds in sorted(results.items(), key=lambda item: (item[0][1], item[0][0] != "invite")):
+        m = {key: median([r[key] for r in rounds]) for key in ("rate", "p50_us", "p95_us", "p99_us")}
+        errors = sum(r["non_2xx"] + r["socket_errors"] for r in rounds)
+        cpu = " / ".join(
+            "n/a" if any(r[f"{part}_cpu_ms"] is None for r in rounds) else f"{median([r[f'{part}_cpu_ms'] for r in rounds]):.2f}"
+            for part in ("app", "database", "wrk")
+        )
+        print(f"{name:<10} {concurrency:>5} {m['rate']:>9.1f} {m['p50_us'] / 1000:>8.2f} {m['p95_us'] / 1000:>8.2f} "
+              f"{m['p99_us'] / 1000:>8.2f} {m['p99_us'] / max(m['p50_us'], 1):>8.1f} {errors:>7}   {cpu}")
     print(f"\nSQL queries per invite request: 2 participants = {queries['2']}, 10 participants = {queries['10']}"
           f" (token cached: {queries['2 cached']} and {queries['10 cached']})")
+    ratios = {}
     for concurrency in sorted({c for _, c in results}):
-        ratio = results["invite", concurrency]["rate"] / results["baseline", concurrency]["rate"]
-        print(f"invite/baseline throughput at concurrency {concurrency}: {ratio:.2f}")
-    if ("invite", 4) in results:
-        print(f"\nRATIO invite/baseline at concurrency 4: {results['invite', 4]['rate'] / results['baseline', 4]['rate']:.2f}")
+        per_round = [i["rate"] / b["rate"] for i, b in zip(results["invite", concurrency], results["baseline", concurrency])]
+        ratios[concurrency] = per_round
+        print(f"invite/baseline throughput at concurrency {concurrency}: {median(per_round):.2f} "
+              f"(rounds: {', '.join(f'{r:.2f}' for r in per_round)})")
+    if 4 in ratios:
+        print(f"\nRATIO invite/baseline at concurrency 4: {median(ratios[4]):.2f} "
+              f"(range {min(ratios[4]):.2f}-{max(ratios[4]):.2f})")
 
 
 if __name__ == "__main__":
