@@ -23,12 +23,13 @@ from itertools import islice
 from typing import IO, Any
 
 from django.db import DatabaseError, connection, connections, transaction
-from django.db.models import Q
+from django.db.models import Model, Q
 from rest_framework.exceptions import ParseError, ValidationError
 from rest_framework.utils.json import strict_constant
 
 from config.errors import DomainError
 from config.exceptions import EXCEPTION_CODES, validation_code, validation_violations
+from config.instances import loaded
 from locations.geocoding import Address, GeocodingUnavailable, geocode
 from locations.languages import API_LANGUAGES
 from locations.models import Location
@@ -207,15 +208,12 @@ class ImportReferences:
         external = {value.removeprefix(EXTERNAL_PREFIX) for value in values if value.startswith(EXTERNAL_PREFIX)}
         if not ids and not external:
             return {}
-        queryset = self._queryset(model)
-        if model not in self.querysets:
-            # The rows only serve as foreign keys (an office also lends its location).
-            queryset = queryset.only("pk", "external_id")
         by_id, by_external = {}, {}
         ids, external = sorted(ids), sorted(external)
         for start in range(0, max(len(ids), len(external)), LOOKUP_CHUNK):
             window = slice(start, start + LOOKUP_CHUNK)
-            for row in queryset.filter(Q(pk__in=ids[window]) | Q(external_id__in=external[window])):
+            matching = self._queryset(model).filter(Q(pk__in=ids[window]) | Q(external_id__in=external[window]))
+            for row in self._rows(model, matching):
                 by_id[row.pk] = row
                 by_external[row.external_id] = row
         found = {}
@@ -228,6 +226,17 @@ class ImportReferences:
             if row is not None:
                 found[value] = row
         return found
+
+    def _rows(self, model, matching) -> Iterable[Model]:
+        if model in self.querysets:
+            return matching
+        # The rows only serve as foreign keys: their id and external id, built without the ORM's
+        # per-row work (a batch may reference thousands); other columns load when read.
+        pk = model._meta.pk.attname
+        return (
+            loaded(model, **{pk: id_, "external_id": external_id, "enterprise_id": self.enterprise.pk})
+            for id_, external_id in matching.values_list("pk", "external_id")
+        )
 
     def one(self, model, value):
         return self.found.get(model, {}).get(value)

@@ -4,9 +4,10 @@
 
 In one run it: migrates the database, creates (or resets) the enterprise ``bench-import``, writes
 N rows that carry coordinates to a temporary file, imports them in a child process (wall time
-including the child's start-up, its CPU time and its peak resident memory), then POSTs M equivalent bodies one after
-another through the API (DRF's test client, in this process: no network, so the API's best case) and
-prints both rates, their ratio and the peak memory against the issue's targets. Figures are
+including the child's start-up, its CPU time and its peak resident memory), and POSTs M equivalent
+bodies one after another through the API (DRF's test client, in this process: no network, so the
+API's best case) before and after the import. It prints the import rate, the faster API rate, their
+ratio and the peak memory against the issue's targets. Figures are
 measured, never assumed; the machine is shared, so compare the ratio rather than absolute numbers.
 """
 
@@ -58,6 +59,9 @@ def main() -> int:
     call_command("migrate", verbosity=0)
     tenant = reset_tenant()
     load_before = os.getloadavg()[0]
+    # The API's rate drifts with the machine (and PostgreSQL vacuums after a large import): it is
+    # measured before and after the import, and the ratio is taken against the faster of the two.
+    api_before = api_sequential_rate(tenant, args.api_requests)
 
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / f"invites.{args.format}"
@@ -92,7 +96,8 @@ def main() -> int:
     import_rate = args.rows / import_seconds
     peak_mb = peak_kb / 1024
 
-    api_rate = api_sequential_rate(tenant, args.api_requests)
+    api_after = api_sequential_rate(tenant, args.api_requests)
+    api_rate = max(api_before, api_after)
     ratio = import_rate / api_rate
 
     print(f"machine:       {os.cpu_count()} CPUs, load average {load_before:.1f} at start, "
@@ -106,7 +111,8 @@ def main() -> int:
     print(f"import CPU:    {cpu_seconds / args.rows * 1e6:8.0f} µs/row  (user+sys of the import process; "
           f"{args.rows / cpu_seconds:.0f} rows per CPU-second: the rate without other load on the machine, "
           f"PostgreSQL's own work aside)")
-    print(f"API rate:      {api_rate:8.0f} invites/s  ({args.api_requests} sequential POSTs, DRF test client)")
+    print(f"API rate:      {api_rate:8.0f} invites/s  (the faster of {api_before:.0f} before and {api_after:.0f} after "
+          f"the import; {args.api_requests} sequential POSTs each, DRF test client)")
     print(f"ratio:         {ratio:8.1f} x  target >= {TARGET_RATIO}: {verdict(ratio >= TARGET_RATIO)}")
     print(f"peak RSS:      {peak_mb:8.0f} MB  (import process, {args.rows} rows)  "
           f"target < {TARGET_PEAK_MB}: {verdict(peak_mb < TARGET_PEAK_MB)}")

@@ -101,14 +101,15 @@ def _link(table: Rows, positions: list[int | None] | None, parent_pks: list[int]
 
 
 def _saved(table: Rows, pks: list[int], now: datetime) -> None:
-    model = table.model
-    fields, stamped = _columns(model)
+    """Make the objects what a save leaves: their keys and timestamps set, their state saved."""
+    fields, stamped = _columns(table.model)
     timestamps = {field.attname: now for field, is_stamped in zip(fields, stamped) if is_stamped}
+    pk_attname, alias = table.model._meta.pk.attname, connection.alias  # the alias once, not per object
     for obj, pk in zip(table.objects, pks, strict=True):
-        setattr(obj, model._meta.pk.attname, pk)
+        obj.__dict__[pk_attname] = pk
         obj.__dict__.update(timestamps)
         obj._state.adding = False
-        obj._state.db = connection.alias
+        obj._state.db = alias
 
 
 def _prepared_rows(model: type[Model], objects: Sequence[Model], now: datetime) -> list[list]:
