@@ -48,11 +48,6 @@ class Rows:
     parents: Sequence[Model | None] | None = None
 
 
-def insert_rows(model: type[Model], objects: Sequence[Model], *, now: datetime) -> None:
-    """INSERT unsaved ``objects`` of one ``model`` and set their primary keys."""
-    insert_tables(Rows(model, objects), now=now)
-
-
 def insert_tables(*tables: Rows, now: datetime) -> None:
     """INSERT the unsaved objects of each table, all or none of them, and set their primary keys
     and the links to their parents.
@@ -306,7 +301,7 @@ def _columns(model: type[Model]) -> tuple[list[Field], list[bool]]:
         target = field.target_field if field.is_relation else field
         supported = target.get_internal_type() in _PLAIN_TYPES or type(field) is DateTimeField
         if not supported or field.db_default is not NOT_PROVIDED or field.generated:
-            raise TypeError(f"insert_rows cannot write {model.__name__}.{field.name} ({type(field).__name__})")
+            raise TypeError(f"insert_tables cannot write {model.__name__}.{field.name} ({type(field).__name__})")
     stamped = [isinstance(field, DateTimeField) and (field.auto_now or field.auto_now_add) for field in fields]
     return fields, stamped
 

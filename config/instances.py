@@ -16,7 +16,7 @@ from django.db.models.base import ModelState
 
 
 def unsaved(model: type[Model], **values) -> Model:
-    """An unsaved ``model(**values)`` (for ``config.inserts.insert_rows``): attribute names
+    """An unsaved ``model(**values)`` (for ``config.inserts.insert_tables``): attribute names
     (``subject_id``, not ``subject``), column defaults for the rest. Related objects can be cached
     with the field's ``set_cached_value``."""
     constants, factories = _defaults(model)

@@ -1,14 +1,14 @@
-"""config.inserts (insert_rows, insert_tables), the invite's write path, and the PostgreSQL backend it runs on."""
+"""config.inserts.insert_tables, the invite's write path, and the PostgreSQL backend it runs on."""
 
 from datetime import timedelta
 
 import pytest
 from django.db import IntegrityError, connection, transaction
-from django.test.utils import CaptureQueriesContext
-from django.test.utils import isolate_apps
+from django.test.utils import CaptureQueriesContext, isolate_apps
 from django.utils import timezone
 
-from config.inserts import insert_rows
+from appointments.models import Appointment, AppointmentParticipant
+from config.inserts import Rows, insert_tables
 from config.instances import loaded, unsaved
 from locations.models import Location
 from participants.models import Customer
@@ -21,7 +21,7 @@ def test_rows_get_their_primary_keys_and_one_timestamp(acme):
     ]
     locations[1].city_fr = "Bruxelles"
     with transaction.atomic():
-        insert_rows(Location, locations, now=now)
+        insert_tables(Rows(Location, locations), now=now)
     assert all(location.pk for location in locations) and len({location.pk for location in locations}) == 3
     stored = {location.pk: location for location in Location.objects.filter(pk__in=[loc.pk for loc in locations])}
     for location in locations:
@@ -41,7 +41,7 @@ def test_values_django_would_prepare_are_prepared(acme):
         Customer(enterprise_id=acme.enterprise.pk, first_name="Alan", last_name=12345),
     ]
     with transaction.atomic():
-        insert_rows(Customer, customers, now=timezone.now())
+        insert_tables(Rows(Customer, customers), now=timezone.now())
     stored = Customer.objects.filter(pk__in=[c.pk for c in customers]).order_by("pk")
     assert list(stored.values_list("first_name", "last_name")) == [("Ada", "Lovelace"), ("Alan", "12345")]
 
@@ -53,7 +53,7 @@ def test_more_rows_than_one_statement_takes(acme):
         Location(country_code="NL", latitude=i / 1000, longitude=5.0, time_zone="Europe/Amsterdam") for i in range(250)
     ]
     with transaction.atomic():
-        insert_rows(Location, locations, now=timezone.now())
+        insert_tables(Rows(Location, locations), now=timezone.now())
     stored = dict(Location.objects.filter(pk__in=[loc.pk for loc in locations]).values_list("pk", "latitude"))
     assert [stored[location.pk] for location in locations] == [i / 1000 for i in range(250)]
 
@@ -83,7 +83,7 @@ def test_text_in_any_script_is_stored_exactly(acme):
     texts = {"city_ja": "東京", "city_el": "Αθήνα", "street1_en": 'Rue "du" Nord \\ 1 🏠', "street2_pl": "Łódź"}
     location = Location(country_code="JP", latitude=35.68, longitude=139.76, time_zone="Asia/Tokyo", **texts)
     with transaction.atomic():
-        insert_rows(Location, [location], now=timezone.now())
+        insert_tables(Rows(Location, [location]), now=timezone.now())
     assert Location.objects.filter(pk=location.pk).values(*texts).get() == texts
 
 
@@ -100,7 +100,7 @@ def test_a_loaded_row_reads_its_other_columns_when_used(acme):
 @isolate_apps("appointments")
 def test_columns_it_cannot_write_are_refused():
     """A JSON, binary or file column would be stored wrongly without the field's own preparing:
-    insert_rows refuses such a model rather than guess."""
+    insert_tables refuses such a model rather than guess."""
     from django.db import models
 
     from config.inserts import _columns
@@ -118,9 +118,6 @@ def test_columns_it_cannot_write_are_refused():
 def test_tables_link_to_the_new_rows_of_the_one_before(acme):
     """Each appointment points at its own new location, or keeps the one it has (an office's);
     each participant at its own appointment. On PostgreSQL all of it is one statement."""
-    from appointments.models import Appointment, AppointmentParticipant
-    from config.inserts import Rows, insert_tables
-
     def appointment(location_id=None):
         return unsaved(
             Appointment, enterprise_id=acme.enterprise.pk, status="OUTGOING_INVITE", subject_id=acme.subject.pk,
@@ -153,9 +150,6 @@ def test_tables_link_to_the_new_rows_of_the_one_before(acme):
 def test_a_refused_row_leaves_no_table_written(transactional_db, acme):
     """Atomic by itself, without the caller's transaction: a participant that breaks a constraint
     takes its appointment and its location with it."""
-    from appointments.models import Appointment, AppointmentParticipant
-    from config.inserts import Rows, insert_tables
-
     location = Location(country_code="BE", latitude=50.0, longitude=4.0, time_zone="Europe/Brussels")
     appointment = unsaved(
         Appointment, enterprise_id=acme.enterprise.pk, status="OUTGOING_INVITE", subject_id=acme.subject.pk,
@@ -176,9 +170,6 @@ def test_a_refused_row_leaves_no_table_written(transactional_db, acme):
 
 
 def test_a_parent_must_be_one_of_the_previous_tables_rows(acme):
-    from appointments.models import Appointment
-    from config.inserts import Rows, insert_tables
-
     stranger = Location(country_code="BE", latitude=50.0, longitude=4.0, time_zone="Europe/Brussels")
     appointment = unsaved(Appointment, enterprise_id=acme.enterprise.pk, status="OUTGOING_INVITE")
     with pytest.raises(ValueError, match="not among"):
