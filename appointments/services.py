@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Model
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -240,12 +240,18 @@ def invite_create(
     Without it no transaction is opened: the write is atomic by itself.
     """
     draft = invite_check(references=PreloadedReferences(enterprise, invite_references(fields)), **fields)
-    if on_created is None:
-        [appointment] = invites_write(enterprise=enterprise, actor=actor, drafts=[draft])
-    else:
-        with transaction.atomic():
+    try:
+        if on_created is None:
             [appointment] = invites_write(enterprise=enterprise, actor=actor, drafts=[draft])
-            on_created(appointment)
+        else:
+            with transaction.atomic():
+                [appointment] = invites_write(enterprise=enterprise, actor=actor, drafts=[draft])
+                on_created(appointment)
+    except IntegrityError:
+        # A referenced row may have been deleted since the check (a foreign key refused the write,
+        # which left nothing behind): then answer as the check does now, else it is a real fault.
+        invite_check(references=PreloadedReferences(enterprise, invite_references(fields)), **fields)
+        raise
     logger.info(
         "Invite %s created in %s by %s %s via %s", appointment.pk, enterprise.slug, actor.type, actor.id, actor.channel
     )

@@ -9,8 +9,8 @@ from django.test.utils import CaptureQueriesContext
 
 from appointments.models import Appointment, AppointmentParticipant
 from appointments.services import Actor, ParticipantInput, invite_create
-from participants.authentication import recent_tokens
 from locations.models import Location
+from participants.authentication import recent_tokens
 from tests.factories import CustomerFactory, EmployeeFactory
 from tests.support import post_invite
 
@@ -271,6 +271,30 @@ def test_a_failed_write_leaves_nothing_behind(transactional_db, acme, api):
     assert response.status_code == 503  # a database failure, in the envelope
     assert nothing_written()
     assert post_invite(api, acme.invite_body(meetingType="ON_LOCATION", location=location)).status_code == 201
+
+
+@pytest.mark.parametrize("idempotency_key", [None, "key-1"])
+def test_a_reference_deleted_after_the_check_is_a_422(transactional_db, acme, api, monkeypatch, idempotency_key):
+    """The listing goes away between the check and the write: the foreign key refuses the write,
+    and the client gets the answer the check gives now, not a 500."""
+    from appointments import services
+
+    check, calls = services.invite_check, []
+
+    def listing_deleted_after_the_first_check(**kwargs):
+        draft = check(**kwargs)
+        calls.append(1)
+        if len(calls) == 1:
+            acme.listing.delete()
+        return draft
+
+    monkeypatch.setattr(services, "invite_check", listing_deleted_after_the_first_check)
+    headers = {"HTTP_IDEMPOTENCY_KEY": idempotency_key} if idempotency_key else {}
+    response = post_invite(api, acme.invite_body(listingId=str(acme.listing.pk)), **headers)
+
+    assert response.status_code == 422, response.content
+    assert response.json()["errors"][0]["code"] == "LISTING_NOT_FOUND"
+    assert not Appointment.objects.exists() and not AppointmentParticipant.objects.exists()
 
 
 # --- Query count -----------------------------------------------------------------------------
