@@ -237,16 +237,18 @@ def invite_create(
 
     ``on_created(appointment)``, if given, runs in the transaction that writes the invite: if it
     raises, nothing is saved (an ``Idempotency-Key`` is bound to its appointment this way).
-    Without it no transaction is opened: the write is atomic by itself.
+    Otherwise no transaction is opened, the write being atomic by itself; inside a caller's
+    transaction the write takes a savepoint, so that its failure leaves that transaction usable.
     """
     draft = invite_check(references=PreloadedReferences(enterprise, invite_references(fields)), **fields)
     try:
-        if on_created is None:
+        if on_created is None and not connection.in_atomic_block:
             [appointment] = invites_write(enterprise=enterprise, actor=actor, drafts=[draft])
         else:
             with transaction.atomic():
                 [appointment] = invites_write(enterprise=enterprise, actor=actor, drafts=[draft])
-                on_created(appointment)
+                if on_created is not None:
+                    on_created(appointment)
     except IntegrityError:
         # A referenced row may have been deleted since the check (a foreign key refused the write,
         # which left nothing behind): then answer as the check does now, else it is a real fault.

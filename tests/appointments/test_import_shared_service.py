@@ -11,7 +11,7 @@ from locations.models import Location
 ACTOR = Actor(type="SYSTEM", id=None, channel="IMPORT")
 
 
-def test_invite_create_queries_do_not_grow_with_participants(acme):
+def test_invite_create_queries_do_not_grow_with_participants(transactional_db, acme):
     def create(customers: int):
         participants = [ParticipantInput("PRIMARY", "EMPLOYEE", str(acme.employees[0].pk))] + [
             ParticipantInput("SECONDARY", "CUSTOMER", str(customer.pk)) for customer in acme.customers[:customers]
