@@ -240,7 +240,11 @@ def invite_create(
     Otherwise no transaction is opened, the write being atomic by itself; inside a caller's
     transaction the write takes a savepoint, so that its failure leaves that transaction usable.
     """
-    draft = invite_check(references=PreloadedReferences(enterprise, invite_references(fields)), **fields)
+
+    def check() -> InviteDraft:
+        return invite_check(references=PreloadedReferences(enterprise, invite_references(fields)), **fields)
+
+    draft = check()
     try:
         if on_created is None and not connection.in_atomic_block:
             [appointment] = invites_write(enterprise=enterprise, actor=actor, drafts=[draft])
@@ -252,7 +256,7 @@ def invite_create(
     except IntegrityError:
         # A referenced row may have been deleted since the check (a foreign key refused the write,
         # which left nothing behind): then answer as the check does now, else it is a real fault.
-        invite_check(references=PreloadedReferences(enterprise, invite_references(fields)), **fields)
+        check()
         raise
     logger.info(
         "Invite %s created in %s by %s %s via %s", appointment.pk, enterprise.slug, actor.type, actor.id, actor.channel

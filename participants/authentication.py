@@ -24,8 +24,8 @@ from django.conf import settings
 from django.core.signals import setting_changed
 from django.db import connection
 from django.db.models.signals import post_delete, post_save
-from django.dispatch import receiver
 from django.db.models.sql import Query
+from django.dispatch import receiver
 from oauth2_provider.contrib.rest_framework import OAuth2Authentication
 from oauth2_provider.models import AccessToken
 from oauth2_provider.oauth2_validators import OAuth2Validator
@@ -88,21 +88,22 @@ class _RecentTokens:
         with self._lock:
             self._tokens = tokens
 
+    # Each reads the cache once: reset() may swap it (for None, too) between two reads.
     def get(self, checksum: str) -> AccessToken | None:
-        if self._tokens is None:
+        if (tokens := self._tokens) is None:
             return None
         with self._lock:
-            return self._tokens.get(checksum)
+            return tokens.get(checksum)
 
     def put(self, checksum: str, token: AccessToken) -> None:
-        if self._tokens is not None:
+        if (tokens := self._tokens) is not None:
             with self._lock:
-                self._tokens[checksum] = token
+                tokens[checksum] = token
 
     def evict(self, checksum: str) -> None:
-        if self._tokens is not None:
+        if (tokens := self._tokens) is not None:
             with self._lock:
-                self._tokens.pop(checksum, None)
+                tokens.pop(checksum, None)
 
 
 recent_tokens = _RecentTokens()
