@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from config.errors import DomainError
-from config.inserts import Rows, insert_tables
+from config.inserts import Condition, Rows, insert_tables
 from config.instances import loaded, unsaved
 from locations.geocoding import Address, geocode, resolve_time_zone
 from locations.languages import to_storage
@@ -166,16 +166,13 @@ class PreloadedReferences:
     """
 
     def __init__(self, enterprise: Enterprise, wanted: dict[type[Model], Collection[str]]):
-        ids = {model: {parse_id(value) for value in values} - {None} for model, values in wanted.items()}
         self.found = {model: {} for model in wanted}
-        models = [model for model in wanted if ids[model]]
-        if not models:
+        shape, params = _references_query(enterprise, wanted)
+        if not shape:
             return
-        params = []
-        for model in models:
-            params += [enterprise.pk, *ids[model]]
+        models = [model for model, _ in shape]
         with connection.cursor() as cursor:
-            cursor.execute(_references_sql(tuple((model, len(ids[model])) for model in models)), params)
+            cursor.execute(_references_sql(shape), params)
             rows = cursor.fetchall()
         for index, pk, location_id in rows:
             model = models[index]
@@ -188,6 +185,44 @@ class PreloadedReferences:
     def many(self, model, values):
         rows = self.found.get(model, {})
         return {value: rows[parse_id(value)] for value in values if parse_id(value) in rows}
+
+
+class PresumedReferences:
+    """Every row one invite names, presumed to exist without a query: a row for every id that
+    could name one. ``exist`` is the condition under which the write confirms it, in the same
+    statement (``invite_create``)."""
+
+    def __init__(self, enterprise: Enterprise, wanted: dict[type[Model], Collection[str]]):
+        self.enterprise = enterprise
+        self.wanted = wanted
+
+    @functools.cached_property
+    def exist(self) -> Condition:
+        """True when every presumed row exists (asked only of a draft made, which names a row)."""
+        shape, params = _references_query(self.enterprise, self.wanted)
+        expected = sum(count for _, count in shape)
+        return Condition(f"SELECT COUNT(*) = %s FROM ({_references_sql(shape)}) AS found", [expected, *params])
+
+    def one(self, model, value):
+        pk = parse_id(value)
+        return None if pk is None else loaded(model, id=pk, enterprise_id=self.enterprise.pk)
+
+    def many(self, model, values):
+        return {value: row for value in values if (row := self.one(model, value)) is not None}
+
+
+def _references_query(
+    enterprise: Enterprise, wanted: dict[type[Model], Collection[str]]
+) -> tuple[tuple[tuple[type[Model], int], ...], list]:
+    """The shape of ``_references_sql`` for ``wanted`` (ids that cannot name a row left out, as
+    are models left with none), and its parameters."""
+    ids = {model: {parse_id(value) for value in values} - {None} for model, values in wanted.items()}
+    shape, params = [], []
+    for model, pks in ids.items():
+        if pks:
+            shape.append((model, len(pks)))
+            params += [enterprise.pk, *pks]
+    return tuple(shape), params
 
 
 @functools.lru_cache(maxsize=256)
@@ -233,35 +268,71 @@ def invite_create(
 
     ``fields`` are ``invite_check``'s. Checks the business rules in the contract's order and raises
     the ``DomainError`` of the first that fails; writes nothing unless all pass. The number of
-    queries does not depend on the number of participants: one finds every referenced row.
+    queries does not depend on the number of participants.
+
+    Usually the rules pass, and one statement checks that the referenced rows exist and writes:
+    the draft is made first from rows presumed to exist (``PresumedReferences``), the write
+    confirms them. Only when that cannot be settled so (a rule fails on the presumed rows, the
+    address needs geocoding, the office's location is needed) or the write finds a row missing,
+    the rows are looked up first (``PreloadedReferences``): the rules then answer in their order.
 
     ``on_created(appointment)``, if given, runs in the transaction that writes the invite: if it
     raises, nothing is saved (an ``Idempotency-Key`` is bound to its appointment this way).
     Otherwise no transaction is opened, the write being atomic by itself; inside a caller's
     transaction the write takes a savepoint, so that its failure leaves that transaction usable.
     """
+    wanted = invite_references(fields)
 
     def check() -> InviteDraft:
-        return invite_check(references=PreloadedReferences(enterprise, invite_references(fields)), **fields)
+        return invite_check(references=PreloadedReferences(enterprise, wanted), **fields)
 
-    draft = check()
-    try:
-        if on_created is None and not connection.in_atomic_block:
-            [appointment] = invites_write(enterprise=enterprise, actor=actor, drafts=[draft])
-        else:
-            with transaction.atomic():
-                [appointment] = invites_write(enterprise=enterprise, actor=actor, drafts=[draft])
-                if on_created is not None:
-                    on_created(appointment)
-    except IntegrityError:
-        # A referenced row may have been deleted since the check (a foreign key refused the write,
-        # which left nothing behind): then answer as the check does now, else it is a real fault.
-        check()
-        raise
+    def write(draft: InviteDraft, condition: Condition | None = None) -> Appointment | None:
+        try:
+            if on_created is None and not connection.in_atomic_block:
+                written = invites_write(enterprise=enterprise, actor=actor, drafts=[draft], condition=condition)
+            else:
+                with transaction.atomic():
+                    written = invites_write(enterprise=enterprise, actor=actor, drafts=[draft], condition=condition)
+                    if written and on_created is not None:
+                        on_created(written[0])
+        except IntegrityError:
+            # A referenced row may have been deleted since the check (a foreign key refused the
+            # write, which left nothing behind): then answer as the check does now, else it is a
+            # real fault.
+            check()
+            raise
+        return written[0] if written else None
+
+    presumed = PresumedReferences(enterprise, wanted)
+    draft = _presumed_draft(presumed, fields)
+    appointment = None if draft is None else write(draft, condition=presumed.exist)
+    if appointment is None:
+        appointment = write(check())
     logger.info(
         "Invite %s created in %s by %s %s via %s", appointment.pk, enterprise.slug, actor.type, actor.id, actor.channel
     )
     return appointment
+
+
+class _NeedsRows(Exception):
+    """Raised where the rules need more than presumed rows."""
+
+
+def _no_geocoding(address: Address) -> tuple[float, float]:
+    # Geocoding goes out to the network: only for an invite whose references were found.
+    raise _NeedsRows
+
+
+def _presumed_draft(references: PresumedReferences, fields: dict) -> InviteDraft | None:
+    """The draft the rules make if every referenced row exists, or None where they need more to
+    tell: the rows themselves, the network, or the order of their errors (which only the rows
+    found can settle: a missing subject is reported before a missing location)."""
+    if fields["meeting_type"] == Appointment.MeetingType.OFFICE and fields.get("location") is None:
+        return None  # the appointment takes its office's location, read from the office's row
+    try:
+        return invite_check(references=references, geocoder=_no_geocoding, **fields)
+    except (DomainError, _NeedsRows):
+        return None
 
 
 def invite_check(
@@ -331,10 +402,15 @@ def invite_check(
     )
 
 
-def invites_write(*, enterprise: Enterprise, actor: Actor, drafts: Sequence[InviteDraft]) -> list[Appointment]:
+def invites_write(
+    *, enterprise: Enterprise, actor: Actor, drafts: Sequence[InviteDraft], condition: Condition | None = None
+) -> list[Appointment] | None:
     """Save checked drafts, all or none of them: their new locations, appointments and
     participants. On PostgreSQL that is one statement however many drafts and participants there
     are (``config.inserts.insert_tables``); elsewhere one per table, in a transaction.
+
+    With a ``condition`` (e.g. that the rows the drafts reference exist), nothing is written and
+    None is returned unless it holds.
     """
     now = timezone.now()
     appointments = [
@@ -377,7 +453,7 @@ def invites_write(*, enterprise: Enterprise, actor: Actor, drafts: Sequence[Invi
         for appointment, draft in zip(appointments, drafts)
         for participant, person in draft.participants
     ]
-    insert_tables(
+    written = insert_tables(
         Rows(Location, [draft.location for draft in drafts if draft.saves_location]),
         Rows(
             Appointment,
@@ -387,7 +463,10 @@ def invites_write(*, enterprise: Enterprise, actor: Actor, drafts: Sequence[Invi
         ),
         Rows(AppointmentParticipant, [row for _, row in participants], link="appointment", parents=[a for a, _ in participants]),
         now=now,
+        condition=condition,
     )
+    if not written:
+        return None
     # The caller renders what was just written: spare it the queries for the location and the
     # participants.
     location_field = Appointment._meta.get_field("location")

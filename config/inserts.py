@@ -13,6 +13,10 @@ participants), without what made ``bulk_create`` the largest cost of an invite:
   ``DATABASE_PREPARED_STATEMENTS``).
 
 Elsewhere (SQLite) each table takes its own multi-row ``INSERT``, inside ``transaction.atomic()``.
+
+A ``Condition`` makes the write conditional: nothing is written unless its query answers true when
+the rows go in. On PostgreSQL it is part of the same statement, so that checking what the rows
+reference costs no round trip of its own.
 """
 
 from __future__ import annotations
@@ -48,9 +52,20 @@ class Rows:
     parents: Sequence[Model | None] | None = None
 
 
-def insert_tables(*tables: Rows, now: datetime) -> None:
+@dataclass(frozen=True)
+class Condition:
+    """A ``SELECT`` of one boolean value, with its parameters: the rows are written only if it
+    answers true. Its text should depend only on the shape of what it checks, so that the
+    statement it becomes part of is prepared once."""
+
+    sql: str
+    params: Sequence
+
+
+def insert_tables(*tables: Rows, now: datetime, condition: Condition | None = None) -> bool:
     """INSERT the unsaved objects of each table, all or none of them, and set their primary keys
-    and the links to their parents.
+    and the links to their parents. With a ``condition`` that answers false nothing is written and
+    the objects are left as they were; returns whether the rows were written.
 
     Foreign keys other than ``link`` are read from their ``_id`` attributes. ``auto_now`` and
     ``auto_now_add`` columns all get ``now``, so that a new row's creation and update times are
@@ -58,17 +73,29 @@ def insert_tables(*tables: Rows, now: datetime) -> None:
     """
     positions = [_parent_positions(previous, table) for previous, table in zip((None, *tables), tables)]
     if connection.vendor == "postgresql":
-        pks = _insert_in_one_statement(tables, positions, now)
+        pks = _insert_in_one_statement(tables, positions, now, condition)
+        if pks is None:
+            return False
         for index, (table, parents) in enumerate(zip(tables, positions)):
             _link(table, parents, pks[index - 1] if index else [])
     else:
         with transaction.atomic():
+            if condition is not None and not _holds(condition):
+                return False
             pks = []
             for table, parents in zip(tables, positions):
                 _link(table, parents, pks[-1] if pks else [])
                 pks.append(_insert_values(table.model, table.objects, now))
     for table, table_pks in zip(tables, pks):
         _saved(table, table_pks, now)
+    return True
+
+
+def _holds(condition: Condition) -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute(condition.sql, condition.params)
+        [(holds,)] = cursor.fetchall()
+    return bool(holds)
 
 
 def _parent_positions(previous: Rows | None, table: Rows) -> list[int | None] | None:
@@ -211,34 +238,40 @@ def _translated_reader(descriptor: TranslationFieldDescriptor, language: str, fa
 
 
 def _insert_in_one_statement(
-    tables: Sequence[Rows], positions: Sequence[list[int | None] | None], now: datetime
-) -> list[list[int]]:
-    """PostgreSQL: every table in one statement; returns each table's new primary keys."""
-    params = []
+    tables: Sequence[Rows], positions: Sequence[list[int | None] | None], now: datetime, condition: Condition | None
+) -> list[list[int]] | None:
+    """PostgreSQL: every table in one statement; returns each table's new primary keys, or None
+    when the condition did not hold."""
+    params = list(condition.params) if condition else []
     for table, parents in zip(tables, positions):
         documents = _documents(table.model, table.objects, now)
         for document, position in zip(documents, parents or ()):
             if position is not None:
                 document[PARENT_KEY] = position
         params.append(json.dumps(documents, default=_json))
+    shape = tuple((table.model, table.link) for table in tables)
     with connection.cursor() as cursor:
-        cursor.execute(_chain_statement(tuple((table.model, table.link) for table in tables)), params)
-        [row] = cursor.fetchall()
-    return [list(pks or ()) for pks in row]
+        cursor.execute(_chain_statement(shape, condition.sql if condition else None), params)
+        [(holds, *row)] = cursor.fetchall()
+    return [list(pks or ()) for pks in row] if holds else None
 
 
-@functools.cache
-def _chain_statement(shape: tuple[tuple[type[Model], str | None], ...]) -> str:
+@functools.lru_cache(maxsize=64)
+def _chain_statement(shape: tuple[tuple[type[Model], str | None], ...], condition: str | None) -> str:
     """One statement for new rows of several tables, each table's rows one JSON array parameter
     (read as jsonb: parsed once, where json would be parsed again by each function reading it).
 
-    Per table ``t<i>``: ``new<i>`` draws a primary key from the table's sequence for each row, in
-    the array's order (a volatile CTE is evaluated once, so every reader sees the same keys);
-    ``insert<i>`` writes the rows with those keys, the link to the previous table resolved from
-    each row's ``__parent`` position. The result is one array of new keys per table, in order.
+    ``condition`` is evaluated first, once (an uncorrelated subquery); while it is false no table
+    takes a row. Per table ``t<i>``: ``new<i>`` draws a primary key from the table's sequence for
+    each row, in the array's order (a volatile CTE is evaluated once, so every reader sees the same
+    keys); ``insert<i>`` writes the rows with those keys, the link to the previous table resolved
+    from each row's ``__parent`` position. The result is whether the condition held, then one
+    array of new keys per table, in order.
     """
     quote = connection.ops.quote_name
-    ctes, results = [], []
+    ctes = [f"condition AS MATERIALIZED (SELECT ({condition}) AS holds)"] if condition else []
+    only_if = " WHERE (SELECT holds FROM condition)" if condition else ""
+    results = ["(SELECT holds FROM condition)" if condition else "TRUE"]
     previous = None
     for index, (model, link) in enumerate(shape):
         fields, _ = _columns(model)
@@ -255,7 +288,7 @@ def _chain_statement(shape: tuple[tuple[type[Model], str | None], ...]) -> str:
         sequence = f"(SELECT pg_get_serial_sequence('{table}', '{model._meta.pk.column}'))::regclass"
         ctes.append(
             f"{new} AS (SELECT nextval({sequence}) AS id, document, ordinal "
-            f"FROM jsonb_array_elements(%s::jsonb) WITH ORDINALITY AS e(document, ordinal))"
+            f"FROM jsonb_array_elements(%s::jsonb) WITH ORDINALITY AS e(document, ordinal){only_if})"
         )
         parent_join = (
             f" LEFT JOIN {previous} ON {previous}.ordinal = ({new}.document ->> '{PARENT_KEY}')::bigint"

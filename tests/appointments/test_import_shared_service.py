@@ -31,9 +31,9 @@ def test_invite_create_queries_do_not_grow_with_participants(transactional_db, a
             )
         return len(queries)
 
-    # One lookup for every reference, then the write: on PostgreSQL one statement for the three
-    # tables; elsewhere a savepoint, 3 INSERTs and its release.
-    assert create(1) == create(3) == (2 if connection.vendor == "postgresql" else 6)
+    # On PostgreSQL one statement checks every reference and writes the three tables; elsewhere a
+    # savepoint, the check, 3 INSERTs and its release.
+    assert create(1) == create(3) == (1 if connection.vendor == "postgresql" else 6)
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext, isolate_apps
 from django.utils import timezone
 
 from appointments.models import Appointment, AppointmentParticipant
-from config.inserts import Rows, insert_tables
+from config.inserts import Condition, Rows, insert_tables
 from config.instances import loaded, unsaved
 from locations.models import Location
 from participants.models import Customer
@@ -167,6 +167,36 @@ def test_a_refused_row_leaves_no_table_written(transactional_db, acme):
         )
     assert (Location.objects.count(), Appointment.objects.count()) == before
     assert location.pk is None and appointment.pk is None
+
+
+@pytest.mark.parametrize("customer_exists", [True, False])
+def test_a_condition_decides_whether_anything_is_written(transactional_db, acme, customer_exists):
+    """The condition is asked as the rows go in (on PostgreSQL, in the same statement): false, and
+    no table takes a row, nor does any object change."""
+    location = Location(country_code="BE", latitude=50.0, longitude=4.0, time_zone="Europe/Brussels")
+    appointment = unsaved(
+        Appointment, enterprise_id=acme.enterprise.pk, status="OUTGOING_INVITE", subject_id=acme.subject.pk,
+        office_id=acme.office.pk, meeting_type="ON_LOCATION",
+    )
+    participant = unsaved(AppointmentParticipant, role="PRIMARY", type="CUSTOMER", customer_id=acme.customers[0].pk)
+    customer_id = acme.customers[0].pk if customer_exists else 424242
+    table = connection.ops.quote_name(Customer._meta.db_table)
+    exists = Condition(f"SELECT EXISTS (SELECT 1 FROM {table} WHERE id = %s)", [customer_id])
+    before = (Location.objects.count(), Appointment.objects.count(), AppointmentParticipant.objects.count())
+    with CaptureQueriesContext(connection) as queries:
+        written = insert_tables(
+            Rows(Location, [location]),
+            Rows(Appointment, [appointment], link="location", parents=[location]),
+            Rows(AppointmentParticipant, [participant], link="appointment", parents=[appointment]),
+            now=timezone.now(),
+            condition=exists,
+        )
+    assert written is customer_exists
+    after = (Location.objects.count(), Appointment.objects.count(), AppointmentParticipant.objects.count())
+    assert after == tuple(count + customer_exists for count in before)
+    assert (location.pk is not None, appointment.location_id is not None, participant.pk is not None) == (customer_exists,) * 3
+    if connection.vendor == "postgresql":
+        assert len(queries) == 1
 
 
 def test_a_parent_must_be_one_of_the_previous_tables_rows(acme):
