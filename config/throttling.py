@@ -54,14 +54,20 @@ class ApiClientRateThrottle(SimpleRateThrottle):
             count = cache.get(key, 0) + 1
             cache.set(key, count, timeout=timeout)
         else:
-            # add() is a no-op when the counter exists; incr() is atomic (memory, Redis, Memcached).
-            cache.add(key, 0, timeout=timeout)
-            try:
-                count = cache.incr(key)
-            except ValueError:  # expired between add() and incr()
-                cache.add(key, 1, timeout=timeout)
-                count = 1
+            # incr() is atomic (memory, Redis, Memcached); only a window's first request, which
+            # finds no counter, creates it, with the window's timeout. Of two such requests, add()
+            # lets one create it: the other counts on it.
+            count = self._incremented(cache, key)
+            if count is None:
+                count = 1 if cache.add(key, 1, timeout=timeout) else self._incremented(cache, key) or 1
         return count <= self.num_requests
+
+    @staticmethod
+    def _incremented(cache: BaseCache, key: str) -> int | None:
+        try:
+            return cache.incr(key)
+        except ValueError:  # no counter (yet, or any more)
+            return None
 
     def wait(self) -> float:
         return max(1.0, self.window_ends - self.timer())

@@ -181,10 +181,18 @@ def reference(pk) -> dict | None:
     return None if pk is None else {"id": str(pk)}
 
 
+# Per translated part, each API language and the attribute that stores it: named once here, not
+# forty times per location rendered.
+_TRANSLATION_ATTRIBUTES = {
+    part: tuple((language, f"{part}_{to_storage(language)}") for language in API_LANGUAGES)
+    for part in Location.TRANSLATED_FIELDS
+}
+
+
 def location_representation(location: Location, preference: LanguagePreference, default_language: str) -> dict:
     values = {
-        part: {language: getattr(location, f"{part}_{to_storage(language)}") for language in API_LANGUAGES}
-        for part in Location.TRANSLATED_FIELDS
+        part: {language: getattr(location, attribute) for language, attribute in attributes}
+        for part, attributes in _TRANSLATION_ATTRIBUTES.items()
     }
     negotiated = {part: preference.pick(values[part], default_language) for part in Location.TRANSLATED_FIELDS}
     return {
