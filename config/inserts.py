@@ -267,6 +267,11 @@ def _chain_statement(shape: tuple[tuple[type[Model], str | None], ...], conditio
     keys); ``insert<i>`` writes the rows with those keys, the link to the previous table resolved
     from each row's ``__parent`` position. The result is whether the condition held, then one
     array of new keys per table, in order.
+
+    The text names no columns, which keeps it under the 4 kB up to which psycopg remembers how it
+    converted a statement's placeholders: past that, it parsed all 5 kB of it on every invite. A
+    column the model does not know (none of Django's making) is therefore written NULL, not its
+    default.
     """
     quote = connection.ops.quote_name
     ctes = [f"condition AS MATERIALIZED (SELECT ({condition}) AS holds)"] if condition else []
@@ -274,32 +279,26 @@ def _chain_statement(shape: tuple[tuple[type[Model], str | None], ...], conditio
     results = ["(SELECT holds FROM condition)" if condition else "TRUE"]
     previous = None
     for index, (model, link) in enumerate(shape):
-        fields, _ = _columns(model)
-        table, pk = quote(model._meta.db_table), quote(model._meta.pk.column)
+        _columns(model)  # refuses what this writer cannot write
+        table, pk = quote(model._meta.db_table), model._meta.pk.column
         new, row = f"new{index}", f"row{index}"
-        link_column = model._meta.get_field(link).column if link else None
-        values = [
-            f"COALESCE({previous}.id, {row}.{quote(field.column)})"
-            if field.column == link_column
-            else f"{row}.{quote(field.column)}"
-            for field in fields
-        ]
         # The sequence is looked up once per execution (an uncorrelated subquery), not per row.
-        sequence = f"(SELECT pg_get_serial_sequence('{table}', '{model._meta.pk.column}'))::regclass"
+        sequence = f"(SELECT pg_get_serial_sequence('{table}', '{pk}'))::regclass"
         ctes.append(
             f"{new} AS (SELECT nextval({sequence}) AS id, document, ordinal "
             f"FROM jsonb_array_elements(%s::jsonb) WITH ORDINALITY AS e(document, ordinal){only_if})"
         )
-        parent_join = (
-            f" LEFT JOIN {previous} ON {previous}.ordinal = ({new}.document ->> '{PARENT_KEY}')::bigint"
-            if link
-            else ""
-        )
+        # Each row is its document with its new key and, if it has a parent, the parent's new key
+        # (jsonb_strip_nulls drops the link without a parent: the document's own value stays).
+        document, parent_join = f"{new}.document", ""
+        if link:
+            document += f" || jsonb_strip_nulls(jsonb_build_object('{model._meta.get_field(link).column}', {previous}.id))"
+            parent_join = f" LEFT JOIN {previous} ON {previous}.ordinal = ({new}.document ->> '{PARENT_KEY}')::bigint"
+        document += f" || jsonb_build_object('{pk}', {new}.id)"
+        # No column list: the record has the table's columns in the table's order.
         ctes.append(
-            f"insert{index} AS (INSERT INTO {table} ({pk}, {', '.join(quote(field.column) for field in fields)}) "
-            f"SELECT {new}.id, {', '.join(values)} "
-            f"FROM {new} CROSS JOIN LATERAL jsonb_populate_record(NULL::{table}, {new}.document) AS {row}"
-            f"{parent_join})"
+            f"insert{index} AS (INSERT INTO {table} SELECT {row}.* FROM {new}{parent_join} "
+            f"CROSS JOIN LATERAL jsonb_populate_record(NULL::{table}, {document}) AS {row})"
         )
         results.append(f"(SELECT array_agg(id ORDER BY ordinal) FROM {new})")
         previous = new

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS
 from django.db.models import Model
 from django.db.models.base import ModelState
 
@@ -53,5 +53,5 @@ def loaded(model: type[Model], **values) -> Model:
     instance.__dict__.update(values)
     instance._state = ModelState()
     instance._state.adding = False
-    instance._state.db = connection.alias
+    instance._state.db = DEFAULT_DB_ALIAS  # what connection.alias answers, without its thread-local lookup
     return instance

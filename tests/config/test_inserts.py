@@ -8,7 +8,8 @@ from django.test.utils import CaptureQueriesContext, isolate_apps
 from django.utils import timezone
 
 from appointments.models import Appointment, AppointmentParticipant
-from config.inserts import Condition, Rows, insert_tables
+from appointments.services import ParticipantInput
+from config.inserts import Condition, Rows, _chain_statement, insert_tables
 from config.instances import loaded, unsaved
 from locations.models import Location
 from participants.models import Customer
@@ -197,6 +198,25 @@ def test_a_condition_decides_whether_anything_is_written(transactional_db, acme,
     assert (location.pk is not None, appointment.location_id is not None, participant.pk is not None) == (customer_exists,) * 3
     if connection.vendor == "postgresql":
         assert len(queries) == 1
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="one statement on PostgreSQL only")
+def test_the_invites_statement_is_short_enough_for_psycopg_to_remember(acme):
+    """psycopg converts a statement's placeholders once if its text is at most 4 kB
+    (MAX_CACHED_STATEMENT_LENGTH), else on every execution: that parsing was a fifth of the
+    invite's write."""
+    from psycopg import _queries
+
+    from appointments.services import PresumedReferences, invite_references
+
+    invite = {
+        "subject_id": "1", "office_id": "1", "listing_id": "1", "lead_segment_id": "1", "callback_request_id": "1",
+        "participants": [ParticipantInput("PRIMARY", type_, "1") for type_ in ("EMPLOYEE", "CUSTOMER")],
+    }
+    condition = PresumedReferences(acme.enterprise, invite_references(invite)).exist
+    shape = ((Location, None), (Appointment, "location"), (AppointmentParticipant, "appointment"))
+    statement = _chain_statement(shape, condition.sql)
+    assert len(statement.encode()) <= getattr(_queries, "MAX_CACHED_STATEMENT_LENGTH", 4096)
 
 
 def test_a_parent_must_be_one_of_the_previous_tables_rows(acme):
