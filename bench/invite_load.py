@@ -7,6 +7,11 @@ settings) with wrk at concurrency 1, 4 and 16. Prints invites/s and p50/p95/p99 
 ratio invite/baseline, and the SQL queries per invite with 2 and 10 participants.
 
     make bench                       # or: .venv/bin/python bench/invite_load.py --duration 10
+    make bench BENCH_ARGS=--breakdown   # and two steps between them, at concurrency 4
+
+With ``--breakdown`` two more benchmark-only endpoints show where the gap lies: ``api-noop`` is the
+API's machinery alone (DRF, the token, the enterprise check, the rate limit; no body, no database),
+``api-write`` adds the body's parsing and the baseline's one-row insert.
 """
 
 from __future__ import annotations
@@ -38,6 +43,12 @@ def main() -> int:
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--workers", type=int, default=(os.cpu_count() or 1) * 2 + 1)
     parser.add_argument("--concurrency", default="1,4,16")
+    parser.add_argument(
+        "--breakdown", action="store_true",
+        help="at concurrency 4, also measure two steps between baseline and invite: the API's "
+        "token check and rate limit without the database (api-noop), and with the body parsed "
+        "and the baseline's one-row insert (api-write)",
+    )
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk is not installed: `make bench` installs it (apt-get install wrk)")
@@ -54,12 +65,16 @@ def main() -> int:
         token = fetch_token(demo)
         invite = (f"{base}/api/enterprises/acme/appointments/_actions/invite", json.dumps(invite_body(demo)), token)
         baseline = (f"{base}/bench/baseline", "{}", "")
-        for target in (invite, baseline):  # warm up every worker and connection
+        steps = [
+            ("api-noop", (f"{base}/bench/api-noop/acme", invite[1], token)),
+            ("api-write", (f"{base}/bench/api-write/acme", invite[1], token)),
+        ] if args.breakdown else []
+        for target in (invite, baseline, *(target for _, target in steps)):  # warm up every worker and connection
             wrk(*target, concurrency=16, duration=3)
         results = {}  # (endpoint, concurrency) -> one result per round
         for concurrency in [int(c) for c in args.concurrency.split(",")]:
             for round_ in range(args.rounds):
-                pair = [("invite", invite), ("baseline", baseline)]
+                pair = [("invite", invite), ("baseline", baseline), *(steps if concurrency == 4 else [])]
                 for name, target in pair if round_ % 2 == 0 else reversed(pair):
                     result = measured(server.pid, lambda: wrk(*target, concurrency=concurrency, duration=args.duration))
                     results.setdefault((name, concurrency), []).append(result)
@@ -215,7 +230,8 @@ def report(results: dict, queries: dict, args) -> None:
           f"{args.rounds} rounds of {args.duration} s per endpoint, medians over the rounds\n")
     print(f"{'endpoint':<10} {'conc.':>5} {'req/s':>9} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'p99/p50':>8} "
           f"{'errors':>7}   CPU ms per request: app / database / wrk")
-    for (name, concurrency), rounds in sorted(results.items(), key=lambda item: (item[0][1], item[0][0] != "invite")):
+    order = ["invite", "api-write", "api-noop", "baseline"]
+    for (name, concurrency), rounds in sorted(results.items(), key=lambda item: (item[0][1], order.index(item[0][0]))):
         m = {key: median([r[key] for r in rounds]) for key in ("rate", "p50_us", "p95_us", "p99_us")}
         errors = sum(r["non_2xx"] + r["socket_errors"] for r in rounds)
         cpu = " / ".join(
@@ -232,6 +248,11 @@ def report(results: dict, queries: dict, args) -> None:
         ratios[concurrency] = per_round
         print(f"invite/baseline throughput at concurrency {concurrency}: {median(per_round):.2f} "
               f"(rounds: {', '.join(f'{r:.2f}' for r in per_round)})")
+    for step in ("api-noop", "api-write"):
+        if (step, 4) in results:
+            per_round = [s["rate"] / b["rate"] for s, b in zip(results[step, 4], results["baseline", 4])]
+            print(f"{step}/baseline throughput at concurrency 4: {median(per_round):.2f} "
+                  f"(rounds: {', '.join(f'{r:.2f}' for r in per_round)})")
     if 4 in ratios:
         print(f"\nRATIO invite/baseline at concurrency 4: {median(ratios[4]):.2f} "
               f"(range {min(ratios[4]):.2f}-{max(ratios[4]):.2f})")

@@ -1,5 +1,9 @@
 from django.urls import path
 
-from .views import baseline_write
+from .views import ApiNoop, ApiWrite, baseline_write
 
-urlpatterns = [path("baseline", baseline_write, name="bench-baseline")]
+urlpatterns = [
+    path("baseline", baseline_write, name="bench-baseline"),
+    path("api-noop/<str:enterprise>", ApiNoop.as_view(), name="bench-api-noop"),
+    path("api-write/<str:enterprise>", ApiWrite.as_view(), name="bench-api-write"),
+]

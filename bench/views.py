@@ -8,6 +8,10 @@ ratio of this one's, measured in the same run.
 from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from participants.permissions import EnterpriseToken
 
 from .models import BaselineWrite
 
@@ -17,3 +21,25 @@ from .models import BaselineWrite
 def baseline_write(request):
     row = BaselineWrite.objects.create()
     return JsonResponse({"data": {"id": str(row.pk)}}, status=201)
+
+
+# --- Breakdown (make bench BENCH_ARGS=--breakdown): between the baseline and the invite ---------
+
+
+class ApiNoop(APIView):
+    """What the invite costs before its own work: DRF with the invite's token check, enterprise
+    permission and rate limit, and a small JSON answer; no body read, no database."""
+
+    permission_classes = [EnterpriseToken]
+
+    def post(self, request, enterprise):
+        return Response({"data": {"id": "0"}}, status=201)
+
+
+class ApiWrite(ApiNoop):
+    """The same, plus the body parsed and the baseline's one-row insert."""
+
+    def post(self, request, enterprise):
+        request.data  # parsed (and its JSON checked) like the invite's
+        row = BaselineWrite.objects.create()
+        return Response({"data": {"id": str(row.pk)}}, status=201)
