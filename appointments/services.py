@@ -130,8 +130,9 @@ class Actor:
 
 class References(Protocol):
     """Where the rules find the rows an invite references, within one enterprise.
-    ``invite_create`` loads one invite's rows in one query (``PreloadedReferences``); the importer
-    answers from rows it loaded for a whole batch."""
+    ``invite_create`` presumes them (``PresumedReferences``, confirmed by the write) or loads one
+    invite's rows in one query (``PreloadedReferences``); the importer answers from rows it loaded
+    for a whole batch."""
 
     def one(self, model: type[Model], value: str) -> Model | None:
         """The row that ``value`` names, or None."""

@@ -242,21 +242,20 @@ def report(results: dict, queries: dict, args) -> None:
               f"{m['p99_us'] / 1000:>8.2f} {m['p99_us'] / max(m['p50_us'], 1):>8.1f} {errors:>7}   {cpu}")
     print(f"\nSQL queries per invite request: 2 participants = {queries['2']}, 10 participants = {queries['10']}"
           f" (token cached: {queries['2 cached']} and {queries['10 cached']})")
+    # Every (endpoint, concurrency) measured beside the baseline, invite first: its ratio per round.
+    compared = sorted(
+        (key for key in results if key[0] != "baseline"), key=lambda key: (key[0] != "invite", key[0], key[1])
+    )
     ratios = {}
-    for concurrency in sorted({c for _, c in results}):
-        per_round = [i["rate"] / b["rate"] for i, b in zip(results["invite", concurrency], results["baseline", concurrency])]
-        ratios[concurrency] = per_round
-        print(f"invite/baseline throughput at concurrency {concurrency}: {median(per_round):.2f} "
+    for name, concurrency in compared:
+        per_round = [r["rate"] / b["rate"] for r, b in zip(results[name, concurrency], results["baseline", concurrency])]
+        ratios[name, concurrency] = per_round
+        print(f"{name}/baseline throughput at concurrency {concurrency}: {median(per_round):.2f} "
               f"(rounds: {', '.join(f'{r:.2f}' for r in per_round)})")
-    for step in ("api-noop", "api-write"):
-        if (step, 4) in results:
-            per_round = [s["rate"] / b["rate"] for s, b in zip(results[step, 4], results["baseline", 4])]
-            print(f"{step}/baseline throughput at concurrency 4: {median(per_round):.2f} "
-                  f"(rounds: {', '.join(f'{r:.2f}' for r in per_round)})")
-    if 4 in ratios:
-        print(f"\nRATIO invite/baseline at concurrency 4: {median(ratios[4]):.2f} "
-              f"(range {min(ratios[4]):.2f}-{max(ratios[4]):.2f})")
-
+    if ("invite", 4) in ratios:
+        invite = ratios["invite", 4]
+        print(f"\nRATIO invite/baseline at concurrency 4: {median(invite):.2f} "
+              f"(range {min(invite):.2f}-{max(invite):.2f})")
 
 if __name__ == "__main__":
     sys.exit(main())
