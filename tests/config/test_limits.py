@@ -1,5 +1,6 @@
 """Hostile input: oversized bodies, deep or broken JSON, bad paging, floods. Always the envelope."""
 
+import io
 import json
 import os
 import time
@@ -50,6 +51,23 @@ def test_json_nested_deeper_than_the_limit_is_400(acme, api, settings):
 
     assert entry["code"] == "MALFORMED_JSON"
     assert "nested deeper than 32" in entry["message"]
+
+
+@pytest.mark.parametrize("charset", ["utf-8", "utf-16", "cp500"])  # cp500: no "[" byte
+def test_the_depth_limit_holds_in_any_charset_and_spares_wide_bodies(settings, charset):
+    """Counting brackets spares the walk only where it proves the depth (UTF-8, few brackets)."""
+    from rest_framework.exceptions import ParseError
+
+    from config.parsers import BoundedJSONParser
+
+    settings.API_MAX_JSON_DEPTH = 3
+    parse = lambda text: BoundedJSONParser().parse(io.BytesIO(text.encode(charset)), None, {"encoding": charset})  # noqa: E731
+    wide = [{"a": [1]} for _ in range(10)]  # 21 brackets, 3 levels
+    assert parse(json.dumps(wide)) == wide
+    assert parse('[{"a": [1]}]') == [{"a": [1]}]
+    for deep in ('[{"a": [[1]]}]', "[[[[]]]]"):
+        with pytest.raises(ParseError, match="nested deeper than 3"):
+            parse(deep)
 
 
 def test_json_nested_past_the_parser_recursion_limit_is_400_not_500(api):
