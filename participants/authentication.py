@@ -17,7 +17,6 @@ import functools
 import hashlib
 import threading
 import time
-from types import SimpleNamespace
 
 from cachetools import TTLCache
 from django.conf import settings
@@ -162,6 +161,18 @@ class EnterpriseTokenValidator(OAuth2Validator):
         return instances[AccessToken]
 
 
+class _OAuthRequest:
+    """The attributes DOT's validator reads and writes on an oauthlib request. It reads ``uri``
+    only for tokens restricted to a resource: built then, not for every request."""
+
+    def __init__(self, request):
+        self._request = request
+
+    @functools.cached_property
+    def uri(self) -> str:
+        return self._request.build_absolute_uri()
+
+
 class BearerTokenAuthentication(OAuth2Authentication):
     def authenticate(self, request):
         parts = get_authorization_header(request).split()
@@ -171,8 +182,7 @@ class BearerTokenAuthentication(OAuth2Authentication):
             token = parts[1].decode("ascii")
         except UnicodeDecodeError:
             return None
-        # The attributes DOT's validator reads and writes on an oauthlib request.
-        oauth_request = SimpleNamespace(uri=request.build_absolute_uri())
+        oauth_request = _OAuthRequest(request)
         if EnterpriseTokenValidator().validate_bearer_token(token, [], oauth_request):
             return oauth_request.user, oauth_request.access_token
         request.oauth2_error = getattr(oauth_request, "oauth2_error", {})

@@ -170,3 +170,15 @@ def test_with_zero_seconds_every_request_looks_the_token_up(acme, api, settings,
     assert list_appointments(api).status_code == 200
     with django_assert_num_queries(3):  # the token, the page and its count
         assert list_appointments(api).status_code == 200
+
+
+@pytest.mark.parametrize(("resource", "status"), [("http://testserver/api/", 201), ("https://elsewhere.example/api/", 401)])
+def test_a_token_restricted_to_a_resource_works_only_there(acme, resource, status):
+    """RFC 8707: the request's own URI is read for such a token (for no other)."""
+    client = ApiClientFactory(enterprise=acme.enterprise)
+    AccessToken.objects.create(
+        application=client, token="bound", scope=RW, expires=timezone.now() + timedelta(hours=1), resource=[resource]
+    )
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION="Bearer bound")
+    assert post_invite(api, acme.invite_body()).status_code == status
