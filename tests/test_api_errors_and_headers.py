@@ -33,6 +33,37 @@ def test_other_content_types_are_a_415(acme, api, content_type):
     assert only_error(response, 415)["code"] == "UNSUPPORTED_MEDIA_TYPE"
 
 
+@pytest.mark.parametrize(
+    "accept", [None, "*/*", "application/json", "application/json; indent=2", "application/*", "text/html", "text/html, */*;q=0.1"]
+)
+@pytest.mark.parametrize("query", ["", "?format=json", "?format=xml"])
+def test_content_negotiation_answers_as_drf_does(accept, query):
+    from django.http import Http404
+    from rest_framework.exceptions import NotAcceptable
+    from rest_framework.negotiation import DefaultContentNegotiation
+    from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
+    from rest_framework.request import Request
+    from rest_framework.test import APIRequestFactory
+
+    from config.negotiation import JsonFirstNegotiation
+
+    headers = {} if accept is None else {"HTTP_ACCEPT": accept}
+    request = Request(APIRequestFactory().get(f"/api/x{query}", **headers))
+    for renderers in ([JSONRenderer()], [JSONRenderer(), BrowsableAPIRenderer()], [BrowsableAPIRenderer(), JSONRenderer()]):
+        answers = []
+        for negotiation in (DefaultContentNegotiation(), JsonFirstNegotiation()):
+            try:
+                renderer, media_type = negotiation.select_renderer(request, renderers)
+                answers.append((type(renderer), media_type))
+            except (NotAcceptable, Http404) as refused:
+                answers.append(type(refused))
+        assert answers[0] == answers[1]
+
+
+def test_a_client_that_takes_no_json_gets_a_406(acme, api):
+    assert only_error(api.get("/api/enterprises/acme/appointments", HTTP_ACCEPT="text/html"), 406)
+
+
 def test_unknown_api_path_is_a_404_in_the_envelope(api):
     assert only_error(api.get("/api/nothing/here"), 404)["code"] == "NOT_FOUND"
     assert only_error(api.get("/api/"), 404)["code"] == "NOT_FOUND"
