@@ -39,7 +39,7 @@ clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache
 
 # --- Production server and API fuzzing ------------------------------------------------------------
-# `make serve`: gunicorn (config/gunicorn.py; workers = WEB_CONCURRENCY or 2 x cores + 1) on the
+# `make serve`: gunicorn (config/gunicorn.py; workers = WEB_CONCURRENCY or cores + 1) on the
 # database DATABASE_URL names, after migrations, static files (the API docs) and the cache table.
 serve: migrate
 	$(BIN)/python manage.py collectstatic --noinput -v 0

@@ -106,3 +106,22 @@ def test_logs_are_json_lines_with_the_correlation_id(production_server):
     assert mine, production_server.log()[-3000:]
     assert mine[0]["message"].startswith("Invite ")
     assert {"timestamp", "level", "logger"} <= set(mine[0])
+
+
+def test_gunicorn_sizes_workers_to_the_cores_and_freezes_what_a_worker_loaded(monkeypatch):
+    import gc
+    import os
+    import runpy
+
+    monkeypatch.delenv("WEB_CONCURRENCY", raising=False)
+    server = runpy.run_path(str(ROOT / "config" / "gunicorn.py"))
+    assert server["workers"] == os.cpu_count() + 1
+    monkeypatch.setenv("WEB_CONCURRENCY", "7")
+    assert runpy.run_path(str(ROOT / "config" / "gunicorn.py"))["workers"] == 7
+
+    assert gc.get_freeze_count() == 0
+    try:
+        server["post_worker_init"](worker=None)
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
