@@ -1,17 +1,23 @@
 """How fast can one small server create invites, and how far is that from what Django and
 PostgreSQL can do at all on the same machine?
 
-Starts the production server (gunicorn, workers sized to the cores) on PostgreSQL with the demo
-data, warms up, then drives invites and the benchmark baseline (one-row insert, same server and
+Starts the production server (gunicorn with config/gunicorn.py: workers sized to the cores) on
+PostgreSQL with the demo data, warms up, then drives invites and the benchmark baseline (one-row insert, same server and
 settings) with wrk at concurrency 1, 4 and 16. Prints invites/s and p50/p95/p99 for both, the
 ratio invite/baseline, and the SQL queries per invite with 2 and 10 participants.
 
     make bench                       # or: .venv/bin/python bench/invite_load.py --duration 10
     make bench BENCH_ARGS=--breakdown   # and two steps between them, at concurrency 4
+    make bench BENCH_ARGS="--against e91b09c"   # this tree's invites/s against another commit's
 
 With ``--breakdown`` two more benchmark-only endpoints show where the gap lies: ``api-noop`` is the
 API's machinery alone (DRF, the token, the enterprise check, the rate limit; no body, no database),
 ``api-write`` adds the body's parsing and the baseline's one-row insert.
+
+With ``--against REV`` it measures only invites/s, this tree's against commit REV's (which must
+have the same migrations): a server per tree, each as its own config/gunicorn.py sizes it unless
+``--workers`` is given, on the same database, with invite runs alternating between them. Runs
+minutes apart compare badly on a shared machine; runs side by side resolve a few percent.
 """
 
 from __future__ import annotations
@@ -20,10 +26,12 @@ import argparse
 import json
 import os
 import resource
+import runpy
 import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.parse
 import urllib.request
@@ -39,9 +47,14 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_DB))
     parser.add_argument("--duration", type=int, default=5, help="seconds per measurement")
-    parser.add_argument("--rounds", type=int, default=3, help="invite/baseline pairs per concurrency")
+    parser.add_argument(
+        "--rounds", type=int, default=None, help="invite/baseline pairs per concurrency (default 3; 8 with --against)"
+    )
     parser.add_argument("--port", type=int, default=8765)
-    parser.add_argument("--workers", type=int, default=(os.cpu_count() or 1) * 2 + 1)
+    parser.add_argument(
+        "--workers", type=int, default=None,
+        help="gunicorn workers (default: config/gunicorn.py's, i.e. WEB_CONCURRENCY or cores + 1)",
+    )
     parser.add_argument("--concurrency", default="1,4,16")
     parser.add_argument(
         "--breakdown", action="store_true",
@@ -49,7 +62,12 @@ def main() -> int:
         "token check and rate limit without the database (api-noop), and with the body parsed "
         "and the baseline's one-row insert (api-write)",
     )
+    parser.add_argument(
+        "--against", metavar="REV",
+        help="only compare this tree's invites/s at concurrency 4 with commit REV's, served side by side",
+    )
     args = parser.parse_args()
+    args.rounds = args.rounds or (8 if args.against else 3)
     if not shutil.which("wrk"):
         sys.exit("wrk is not installed: `make bench` installs it (apt-get install wrk)")
 
@@ -57,9 +75,13 @@ def main() -> int:
     ensure_database(args.database_url)
     manage(env, "migrate", "--noinput")
     demo = json.loads(manage(env, "seed_demo", "--json", f"--base-url=http://127.0.0.1:{args.port}"))
+    if args.against:
+        return compare_trees(args, env, demo)
+    args.workers = workers_of(ROOT, args.workers)
+    env["WEB_CONCURRENCY"] = str(args.workers)
     queries = query_counts(env)
 
-    server = start_server(env, args.port, args.workers)
+    server = start_server(env, args.port)
     try:
         base = f"http://127.0.0.1:{args.port}"
         token = fetch_token(demo)
@@ -85,6 +107,52 @@ def main() -> int:
     report(results, queries, args)
     runs = [run for rounds in results.values() for run in rounds]
     return 0 if all(r["non_2xx"] == 0 and r["socket_errors"] == 0 for r in runs) else 1
+
+
+def compare_trees(args, env: dict, demo: dict) -> int:
+    """Invites/s of this tree against commit ``args.against``'s, at concurrency 4: one server per
+    tree, runs alternating between them, the ratio per round and its median."""
+    other = Path(tempfile.mkdtemp(prefix="bench-against-"))
+    subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(other), args.against],
+                   check=True, capture_output=True)
+    trees = {"this tree": ROOT, args.against: other}
+    workers = {name: workers_of(tree, args.workers) for name, tree in trees.items()}
+    servers = {}
+    try:
+        for offset, (name, tree) in enumerate(trees.items()):
+            servers[name] = start_server({**env, "WEB_CONCURRENCY": str(workers[name])}, args.port + offset, tree)
+        token = fetch_token(demo)
+        body = json.dumps(invite_body(demo))
+        targets = {
+            name: (f"http://127.0.0.1:{args.port + offset}/api/enterprises/acme/appointments/_actions/invite", body, token)
+            for offset, name in enumerate(trees)
+        }
+        for target in targets.values():
+            wrk(*target, concurrency=16, duration=3)  # warm up
+        rates = {name: [] for name in trees}
+        errors = 0
+        for round_ in range(args.rounds):
+            for name in trees if round_ % 2 == 0 else reversed(trees):
+                result = wrk(*targets[name], concurrency=4, duration=args.duration)
+                rates[name].append(result["rate"])
+                errors += result["non_2xx"] + result["socket_errors"]
+    finally:
+        for server in servers.values():
+            server.send_signal(signal.SIGTERM)
+            server.wait(timeout=30)
+        subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(other)], capture_output=True)
+    this, that = rates["this tree"], rates[args.against]
+    ratios = [a / b for a, b in zip(this, that)]
+    print(f"\nInvites/s at concurrency 4, {args.rounds} alternating rounds of {args.duration} s, medians:")
+    print(f"this tree ({workers['this tree']} workers): {median(this):.1f}; "
+          f"{args.against} ({workers[args.against]} workers): {median(that):.1f}; errors: {errors}")
+    print(f"\nRATIO this tree/{args.against}: {median(ratios):.2f} (rounds: {', '.join(f'{r:.2f}' for r in ratios)})")
+    return 0 if errors == 0 else 1
+
+
+def workers_of(tree: Path, workers: int | None) -> int:
+    """``workers``, or as many as ``tree``'s config/gunicorn.py starts (WEB_CONCURRENCY, or its default)."""
+    return workers if workers is not None else runpy.run_path(str(tree / "config" / "gunicorn.py"))["workers"]
 
 
 def server_environment(database_url: str) -> dict:
@@ -125,12 +193,12 @@ def query_counts(env: dict) -> dict:
     return json.loads(out)
 
 
-def start_server(env: dict, port: int, workers: int) -> subprocess.Popen:
-    log = open(ROOT / "var" / "bench-gunicorn.log", "w") if (ROOT / "var").is_dir() else subprocess.DEVNULL
+def start_server(env: dict, port: int, tree: Path = ROOT) -> subprocess.Popen:
+    """gunicorn as ``make serve`` runs it (config/gunicorn.py), on ``port``, with ``tree``'s code."""
+    log = open(ROOT / "var" / f"bench-gunicorn-{port}.log", "w") if (ROOT / "var").is_dir() else subprocess.DEVNULL
     server = subprocess.Popen(
-        [PYTHON, "-m", "gunicorn", "config.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
-         "--log-level", "warning"],
-        cwd=ROOT, env=env, stdout=log, stderr=log,
+        [PYTHON, "-m", "gunicorn", "-c", "config/gunicorn.py", "config.wsgi", "--log-level", "warning"],
+        cwd=tree, env={**env, "HOST": "127.0.0.1", "PORT": str(port)}, stdout=log, stderr=log,
     )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:

@@ -39,7 +39,7 @@ def main() -> None:
     args = parser.parse_args()
 
     os.environ.update(server_environment(args.database_url))
-    os.environ["LOG_LEVEL"] = "WARNING"
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     import django
 
