@@ -2,8 +2,8 @@
 PostgreSQL can do at all on the same machine?
 
 Starts the production server (gunicorn with config/gunicorn.py: workers sized to the cores) on
-PostgreSQL with the demo data, warms up, then drives invites and the benchmark baseline (one-row insert, same server and
-settings) with wrk at concurrency 1, 4 and 16. Prints invites/s and p50/p95/p99 for both, the
+PostgreSQL with the demo data, warms up, then drives invites and the benchmark baseline (one-row
+insert, same server and settings) with wrk at concurrency 1, 4 and 16. Prints invites/s and p50/p95/p99 for both, the
 ratio invite/baseline, and the SQL queries per invite with 2 and 10 participants.
 
     make bench                       # or: .venv/bin/python bench/invite_load.py --duration 10
