@@ -17,7 +17,7 @@ API's machinery alone (DRF, the token, the enterprise check, the rate limit; no 
 With ``--against REV`` it measures only invites/s, this tree's against commit REV's (which must
 have the same migrations): a server per tree, each as its own config/gunicorn.py sizes it unless
 ``--workers`` is given, on the same database, with invite runs alternating between them. Runs
-minutes apart compare badly on a shared machine; runs side by side resolve a few percent.
+minutes apart compare badly on a shared machine; side by side, the median of the rounds does not.
 """
 
 from __future__ import annotations
