@@ -3,8 +3,9 @@ PostgreSQL can do at all on the same machine?
 
 Starts the production server (gunicorn with config/gunicorn.py: workers sized to the cores) on
 PostgreSQL with the demo data, warms up, then drives invites and the benchmark baseline (one-row
-insert, same server and settings) with wrk at concurrency 1, 4 and 16. Prints invites/s and p50/p95/p99 for both, the
-ratio invite/baseline, and the SQL queries per invite with 2 and 10 participants.
+insert, same server and settings) with wrk at concurrency 1, 4 and 16. Prints invites/s and
+p50/p95/p99 for both, the ratio invite/baseline, and the SQL queries per invite with 2 and 10
+participants.
 
     make bench                       # or: .venv/bin/python bench/invite_load.py --duration 10
     make bench BENCH_ARGS=--breakdown   # and two steps between them, at concurrency 4
@@ -85,7 +86,7 @@ def main() -> int:
     try:
         base = f"http://127.0.0.1:{args.port}"
         token = fetch_token(demo)
-        invite = (f"{base}/api/enterprises/acme/appointments/_actions/invite", json.dumps(invite_body(demo)), token)
+        invite = invite_target(base, demo, token)
         baseline = (f"{base}/bench/baseline", "{}", "")
         steps = [
             ("api-noop", (f"{base}/bench/api-noop/acme", invite[1], token)),
@@ -122,9 +123,8 @@ def compare_trees(args, env: dict, demo: dict) -> int:
         for offset, (name, tree) in enumerate(trees.items()):
             servers[name] = start_server({**env, "WEB_CONCURRENCY": str(workers[name])}, args.port + offset, tree)
         token = fetch_token(demo)
-        body = json.dumps(invite_body(demo))
         targets = {
-            name: (f"http://127.0.0.1:{args.port + offset}/api/enterprises/acme/appointments/_actions/invite", body, token)
+            name: invite_target(f"http://127.0.0.1:{args.port + offset}", demo, token)
             for offset, name in enumerate(trees)
         }
         for target in targets.values():
@@ -220,6 +220,11 @@ def fetch_token(demo: dict) -> str:
     }).encode()
     with urllib.request.urlopen(demo["tokenUrl"], data=data, timeout=10) as response:
         return json.load(response)["access_token"]
+
+
+def invite_target(base: str, demo: dict, token: str) -> tuple[str, str, str]:
+    """wrk's URL, body and token for the benchmark's invite on the server at ``base``."""
+    return f"{base}/api/enterprises/acme/appointments/_actions/invite", json.dumps(invite_body(demo)), token
 
 
 def invite_body(demo: dict) -> dict:

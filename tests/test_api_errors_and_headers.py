@@ -4,8 +4,15 @@ import logging
 import re
 
 import pytest
+from django.http import Http404
+from rest_framework.exceptions import NotAcceptable
+from rest_framework.negotiation import DefaultContentNegotiation
+from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
+from rest_framework.request import Request
+from rest_framework.test import APIRequestFactory
 
 from appointments.api import views
+from config.negotiation import JsonFirstNegotiation
 from tests.support import invite_url, post_invite
 
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
@@ -38,15 +45,6 @@ def test_other_content_types_are_a_415(acme, api, content_type):
 )
 @pytest.mark.parametrize("query", ["", "?format=json", "?format=xml"])
 def test_content_negotiation_answers_as_drf_does(accept, query):
-    from django.http import Http404
-    from rest_framework.exceptions import NotAcceptable
-    from rest_framework.negotiation import DefaultContentNegotiation
-    from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
-    from rest_framework.request import Request
-    from rest_framework.test import APIRequestFactory
-
-    from config.negotiation import JsonFirstNegotiation
-
     headers = {} if accept is None else {"HTTP_ACCEPT": accept}
     request = Request(APIRequestFactory().get(f"/api/x{query}", **headers))
     for renderers in ([JSONRenderer()], [JSONRenderer(), BrowsableAPIRenderer()], [BrowsableAPIRenderer(), JSONRenderer()]):

@@ -8,8 +8,10 @@ import time
 import pytest
 from django.core.cache import cache, caches
 from django.core.management import call_command
+from rest_framework.exceptions import ParseError
 
 from appointments.models import Appointment
+from config.parsers import BoundedJSONParser
 from config.throttling import ApiClientRateThrottle
 from tests.support import invite_url, post_invite
 
@@ -56,10 +58,6 @@ def test_json_nested_deeper_than_the_limit_is_400(acme, api, settings):
 @pytest.mark.parametrize("charset", ["utf-8", "utf-16", "cp500"])  # cp500: no "[" byte
 def test_the_depth_limit_holds_in_any_charset_and_spares_wide_bodies(settings, charset):
     """Counting brackets spares the walk only where it proves the depth (UTF-8, few brackets)."""
-    from rest_framework.exceptions import ParseError
-
-    from config.parsers import BoundedJSONParser
-
     settings.API_MAX_JSON_DEPTH = 3
     parse = lambda text: BoundedJSONParser().parse(io.BytesIO(text.encode(charset)), None, {"encoding": charset})  # noqa: E731
     wide = [{"a": [1]} for _ in range(10)]  # 21 brackets, 3 levels
