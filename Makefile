@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test migrate seed clean bench bench-geocode bench-import browser-deps serve fuzz
+.PHONY: install run test migrate seed clean bench bench-instructions bench-geocode bench-import browser-deps serve fuzz
 
 # Idempotent: re-installs only when pyproject.toml changed since the last install.
 $(STAMP): pyproject.toml
@@ -59,6 +59,12 @@ bench-geocode: install
 bench: install
 	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	$(BIN)/python bench/invite_load.py $(BENCH_ARGS)
+
+# CPU instructions per invite and per baseline request in one process, under valgrind: the same
+# count on every run, so it tells small changes apart. BENCH_ARGS="--against REV" compares a commit.
+bench-instructions: install
+	command -v valgrind >/dev/null || (apt-get update -qq && apt-get install -y -qq valgrind)
+	$(BIN)/python bench/profile_invite.py --instructions $(BENCH_ARGS)
 
 # --- Bulk import benchmark (issue 6): import rate vs the API's sequential rate, peak memory. ---
 # Needs PostgreSQL; the database is created if missing. BENCH_ARGS e.g. "--rows 20000".

@@ -24,6 +24,7 @@ minutes apart compare badly on a shared machine; side by side, the median of the
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import resource
@@ -113,10 +114,11 @@ def main() -> int:
 def compare_trees(args, env: dict, demo: dict) -> int:
     """Invites/s of this tree against commit ``args.against``'s, at concurrency 4: one server per
     tree, runs alternating between them, the ratio per round and its median."""
-    other = Path(tempfile.mkdtemp(prefix="bench-against-"))
-    subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(other), args.against],
-                   check=True, capture_output=True)
-    trees = {"this tree": ROOT, args.against: other}
+    with worktree(args.against) as other:
+        return _compare_trees(args, env, demo, {"this tree": ROOT, args.against: other})
+
+
+def _compare_trees(args, env: dict, demo: dict, trees: dict[str, Path]) -> int:
     workers = {name: workers_of(tree, args.workers) for name, tree in trees.items()}
     servers = {}
     try:
@@ -140,7 +142,6 @@ def compare_trees(args, env: dict, demo: dict) -> int:
         for server in servers.values():
             server.send_signal(signal.SIGTERM)
             server.wait(timeout=30)
-        subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(other)], capture_output=True)
     this, that = rates["this tree"], rates[args.against]
     ratios = [a / b for a, b in zip(this, that)]
     print(f"\nInvites/s at concurrency 4, {args.rounds} alternating rounds of {args.duration} s, medians:")
@@ -148,6 +149,17 @@ def compare_trees(args, env: dict, demo: dict) -> int:
           f"{args.against} ({workers[args.against]} workers): {median(that):.1f}; errors: {errors}")
     print(f"\nRATIO this tree/{args.against}: {median(ratios):.2f} (rounds: {', '.join(f'{r:.2f}' for r in ratios)})")
     return 0 if errors == 0 else 1
+
+
+@contextlib.contextmanager
+def worktree(rev: str):
+    """Commit ``rev`` checked out in a temporary git worktree beside this tree, removed afterwards."""
+    path = Path(tempfile.mkdtemp(prefix="bench-against-"))
+    subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(path), rev], check=True, capture_output=True)
+    try:
+        yield path
+    finally:
+        subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(path)], capture_output=True)
 
 
 def workers_of(tree: Path, workers: int | None) -> int:
