@@ -79,13 +79,36 @@ def test_unsaved_refuses_names_that_are_no_columns():
 
 
 def test_text_in_any_script_is_stored_exactly(acme):
-    """On PostgreSQL the rows travel as JSON: non-ASCII text (escaped by json.dumps, astral
-    characters as surrogate pairs), quotes and backslashes come back as they were."""
+    """On PostgreSQL the rows travel as JSON: non-ASCII text (astral characters included), quotes
+    and backslashes come back as they were."""
     texts = {"city_ja": "東京", "city_el": "Αθήνα", "street1_en": 'Rue "du" Nord \\ 1 🏠', "street2_pl": "Łódź"}
     location = Location(country_code="JP", latitude=35.68, longitude=139.76, time_zone="Asia/Tokyo", **texts)
     with transaction.atomic():
         insert_tables(Rows(Location, [location]), now=timezone.now())
     assert Location.objects.filter(pk=location.pk).values(*texts).get() == texts
+
+
+@pytest.mark.parametrize("latitude", [0.1 + 0.2, 1e-05, -1e-300, 89.99999999999999, -0.0, 5e-324])
+def test_floats_are_stored_exactly(acme, latitude):
+    """orjson writes floats in their shortest form, its exponents spelled otherwise than json's."""
+    location = Location(country_code="BE", latitude=latitude, longitude=-179.99999999999997, time_zone="UTC")
+    with transaction.atomic():
+        insert_tables(Rows(Location, [location]), now=timezone.now())
+    stored = Location.objects.get(pk=location.pk)
+    assert (stored.latitude, stored.longitude) == (latitude, -179.99999999999997)
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), float("-inf")])
+def test_a_float_that_is_no_number_is_refused_before_anything_is_written(acme, value):
+    """JSON has no NaN: orjson would write null, stored as NULL in a column that takes one."""
+    locations = [
+        Location(country_code="BE", latitude=50.0, longitude=4.0, time_zone="UTC"),
+        Location(country_code="BE", latitude=value, longitude=4.0, time_zone="UTC"),
+    ]
+    before = Location.objects.count()
+    with pytest.raises(ValueError, match="Location.latitude cannot be written"):
+        insert_tables(Rows(Location, locations), now=timezone.now())
+    assert Location.objects.count() == before and locations[0].pk is None
 
 
 def test_a_loaded_row_reads_its_other_columns_when_used(acme):
