@@ -74,8 +74,9 @@ def insert_tables(*tables: Rows, now: datetime, condition: Condition | None = No
     equal. No signals are sent, as with ``bulk_create``.
     """
     positions = [_parent_positions(previous, table) for previous, table in zip((None, *tables), tables)]
+    stamp = _prepared_stamp(tables, now)
     if connection.vendor == "postgresql":
-        pks = _insert_in_one_statement(tables, positions, now, condition)
+        pks = _insert_in_one_statement(tables, positions, stamp, condition)
         if pks is None:
             return False
         for index, (table, parents) in enumerate(zip(tables, positions)):
@@ -87,7 +88,7 @@ def insert_tables(*tables: Rows, now: datetime, condition: Condition | None = No
             pks = []
             for table, parents in zip(tables, positions):
                 _link(table, parents, pks[-1] if pks else [])
-                pks.append(_insert_values(table.model, table.objects, now))
+                pks.append(_insert_values(table.model, table.objects, stamp))
     for table, table_pks in zip(tables, pks):
         _saved(table, table_pks, now)
     return True
@@ -136,43 +137,45 @@ def _saved(table: Rows, pks: list[int], now: datetime) -> None:
         obj._state.db = alias
 
 
-def _prepared_rows(model: type[Model], objects: Sequence[Model], now: datetime) -> list[list]:
-    """Each object's column values (``_columns`` order), as the database driver takes them."""
-    prepared_now = _prepared_now(model, now)
+def _prepared_rows(model: type[Model], objects: Sequence[Model], stamp) -> list[list]:
+    """Each object's column values (``_columns`` order), as the database driver takes them;
+    ``stamp`` is the creation time, prepared (``_prepared_stamp``)."""
     plan = _current_plan(model)
     return [
         [
-            prepared_now
-            if stamp
+            stamp
+            if stamped
             else value
             if (value := read(obj)) is None or type(value) is plain
             else prepare(value)
-            for _, read, stamp, plain, prepare in plan
+            for _, read, stamped, plain, prepare in plan
         ]
         for obj in objects
     ]
 
 
-def _documents(model: type[Model], objects: Sequence[Model], now: datetime) -> list[dict]:
+def _documents(model: type[Model], objects: Sequence[Model], stamp) -> list[dict]:
     """Each object as a JSON object keyed by column, without its NULLs: NULL is what
-    jsonb_populate_record gives a missing key."""
-    prepared_now = _prepared_now(model, now)
-    if isinstance(prepared_now, datetime):
-        prepared_now = _json(prepared_now)  # once, rather than orjson's fallback per row
+    jsonb_populate_record gives a missing key. ``stamp`` is the creation time, prepared."""
     plan = _current_plan(model)
     return [
         {
-            column: prepared_now if stamp else value if type(value) is plain else prepare(value)
-            for column, read, stamp, plain, prepare in plan
-            if stamp or (value := read(obj)) is not None
+            column: stamp if stamped else value if type(value) is plain else prepare(value)
+            for column, read, stamped, plain, prepare in plan
+            if stamped or (value := read(obj)) is not None
         }
         for obj in objects
     ]
 
 
-def _prepared_now(model: type[Model], now: datetime):
-    fields, stamped = _columns(model)
-    return fields[stamped.index(True)].get_db_prep_save(now, connection) if any(stamped) else None
+def _prepared_stamp(tables: Sequence[Rows], now: datetime):
+    """``now`` as the database driver takes it, prepared once for every table: each stamped
+    column is a plain DateTimeField (``_columns``), and preparing took a few microseconds."""
+    for table in tables:
+        fields, stamped = _columns(table.model)
+        if any(stamped):
+            return fields[stamped.index(True)].get_db_prep_save(now, connection)
+    return None
 
 
 def _current_plan(model: type[Model]) -> list[tuple[str, Callable, bool, type | None, Callable]]:
@@ -254,13 +257,15 @@ def _translated_reader(descriptor: TranslationFieldDescriptor, language: str, fa
 
 
 def _insert_in_one_statement(
-    tables: Sequence[Rows], positions: Sequence[list[int | None] | None], now: datetime, condition: Condition | None
+    tables: Sequence[Rows], positions: Sequence[list[int | None] | None], stamp, condition: Condition | None
 ) -> list[list[int]] | None:
     """PostgreSQL: every table in one statement; returns each table's new primary keys, or None
     when the condition did not hold."""
+    if isinstance(stamp, datetime):
+        stamp = _json(stamp)  # once, rather than orjson's fallback per row
     params = list(condition.params) if condition else []
     for table, parents in zip(tables, positions):
-        documents = _documents(table.model, table.objects, now)
+        documents = _documents(table.model, table.objects, stamp)
         for document, position in zip(documents, parents or ()):
             if position is not None:
                 document[PARENT_KEY] = position
@@ -321,13 +326,13 @@ def _chain_statement(shape: tuple[tuple[type[Model], str | None], ...], conditio
     return f"WITH {', '.join(ctes)} SELECT {', '.join(results)}"
 
 
-def _insert_values(model: type[Model], objects: Sequence[Model], now: datetime) -> list[int]:
+def _insert_values(model: type[Model], objects: Sequence[Model], stamp) -> list[int]:
     """Other databases: multi-row ``INSERT … VALUES … RETURNING``, as many as the database's
     parameter limit needs; returns the new primary keys."""
     if not objects:
         return []
     fields, _ = _columns(model)
-    rows = _prepared_rows(model, objects, now)
+    rows = _prepared_rows(model, objects, stamp)
     pks = []
     per_statement = min(connection.ops.bulk_batch_size(fields, objects), len(objects))
     with connection.cursor() as cursor:
