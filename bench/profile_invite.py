@@ -4,7 +4,7 @@
     .venv/bin/python bench/profile_invite.py --requests 2000 [--sort tottime] [--top 40]
     .venv/bin/py-spy record -o invite.svg -- .venv/bin/python bench/profile_invite.py --no-profile
     make bench-instructions         # or: .venv/bin/python bench/profile_invite.py --instructions
-    make bench-instructions BENCH_ARGS="--against e91b09c"
+    make bench-instructions BENCH_ARGS="--against e91b09c"   # or --breakdown
 
 Prints the mean time per request for the invite and for the benchmark baseline, then the cProfile
 table of the invite's CPU time. The numbers are for finding what costs most, not for reporting: `make bench`
@@ -15,7 +15,8 @@ process, under valgrind (Debian's ``valgrind``), for the baseline and the invite
 within about half a percent from run to run (the token cache and the rate-limit window expire on
 the clock), where times on a shared machine move by a third from minute to minute, so they tell
 changes of a percent or two apart; it does not see what the machine adds under load (cache misses,
-the database's own CPU). ``--against REV`` counts commit REV's invite too, from a git worktree.
+the database's own CPU). ``--against REV`` counts commit REV's invite too, from a git worktree;
+``--breakdown`` counts ``make bench --breakdown``'s two steps between the baseline and the invite.
 """
 
 from __future__ import annotations
@@ -42,7 +43,13 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from invite_load import DEFAULT_DB, ensure_database, invite_body, manage, server_environment, worktree  # noqa: E402
 
-PATHS = {"baseline": "/bench/baseline", "invite": "/api/enterprises/acme/appointments/_actions/invite"}
+PATHS = {
+    "baseline": "/bench/baseline",
+    "invite": "/api/enterprises/acme/appointments/_actions/invite",
+    # make bench --breakdown's steps between the two: they take the invite's body and token.
+    "api-noop": "/bench/api-noop/acme",
+    "api-write": "/bench/api-write/acme",
+}
 # Counted: the requests run inside this C function (itertools.starmap's), which valgrind's
 # --toggle-collect switches on; start-up and warm-up are left out.
 COUNTED_IN = "starmap_next"
@@ -58,12 +65,13 @@ def main() -> None:
     parser.add_argument("--no-profile", action="store_true", help="only time (e.g. under py-spy)")
     parser.add_argument("--instructions", action="store_true", help="count instructions per request under valgrind")
     parser.add_argument("--against", metavar="REV", help="with --instructions: count commit REV's invite too")
+    parser.add_argument("--breakdown", action="store_true", help="with --instructions: count api-noop and api-write too")
     # The process valgrind runs: one endpoint's requests, in the code of the tree given.
     parser.add_argument("--count", choices=PATHS, help=argparse.SUPPRESS)
     parser.add_argument("--tree", default=str(ROOT), help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.against and not args.instructions:
-        parser.error("--against needs --instructions")
+    if (args.against or args.breakdown) and not args.instructions:
+        parser.error("--against and --breakdown need --instructions")
 
     os.environ.update(server_environment(args.database_url))
     os.environ.setdefault("LOG_LEVEL", "WARNING")
@@ -119,11 +127,12 @@ def count_instructions(args, body: dict, token: str) -> None:
         sys.exit("valgrind is not installed: `make bench-instructions` installs it (apt-get install valgrind)")
     requests = args.requests or 200
     env = {**os.environ, "BENCH_BODY": json.dumps(body), "BENCH_TOKEN": token, "PYTHONHASHSEED": "0"}
-    counts = {name: _counted(name, requests, ROOT, env) for name in PATHS}
+    names = ["baseline", "invite", *(["api-noop", "api-write"] if args.breakdown else [])]
+    counts = {name: _counted(name, requests, ROOT, env) for name in names}
     print(f"\nCPU instructions per request in one process (valgrind; {requests} requests each, "
           f"after {WARM_UP} to warm up; runs agree within about 0.5%):")
-    print(f"baseline  {counts['baseline']:>12,.0f}")
-    print(f"invite    {counts['invite']:>12,.0f}   {counts['invite'] / counts['baseline']:.2f} × the baseline's")
+    for name in names:
+        print(f"{name:<10} {counts[name]:>12,.0f}   {counts[name] / counts['baseline']:.2f} × the baseline's")
     if args.against:
         with worktree(args.against) as other:
             theirs = _counted("invite", requests, other, env)
@@ -152,8 +161,9 @@ def run_counted(name: str, requests: int) -> None:
     django.setup()
     from django.core.handlers.wsgi import WSGIHandler
 
-    body = json.loads(os.environ["BENCH_BODY"]) if name == "invite" else {}
-    call = _caller(WSGIHandler(), PATHS[name], body, os.environ["BENCH_TOKEN"] if name == "invite" else None)
+    api = name != "baseline"
+    body = json.loads(os.environ["BENCH_BODY"]) if api else {}
+    call = _caller(WSGIHandler(), PATHS[name], body, os.environ["BENCH_TOKEN"] if api else None)
     for _ in range(WARM_UP):
         call()
     gc.freeze()  # as each gunicorn worker does once loaded (config/gunicorn.py)
