@@ -10,9 +10,10 @@ renderers to each other.
 Types orjson does not know natively (lazy translations, ``Decimal``, dates and times, …) go through
 DRF's encoder, as they did. Where orjson would write something else or nothing, DRF's renderer
 answers: an indent asked for, settings other than DRF's defaults (compact, unicode, strict),
-integers beyond 64 bits, strings that are not valid Unicode. One difference remains: a non-finite
-float, which DRF refuses (a 500), is written ``null``. The API has none to write: the coordinates
-it stores are checked to be in range, and NaN is in no range.
+integers beyond 64 bits, strings that are not valid Unicode. Two differences remain, both where
+DRF fails with a 500: a non-finite float is written ``null``, and an enum member that is neither
+a string nor a number is written as its value. The API has neither to write: the coordinates it
+stores are checked to be in range (NaN is in no range), and its choices are strings.
 """
 
 from __future__ import annotations
