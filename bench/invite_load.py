@@ -43,6 +43,14 @@ from statistics import median
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/invites_bench"
+# What is measured, by name: the invite, the baseline, and --breakdown's two steps between them
+# (which take the invite's body and token).
+PATHS = {
+    "invite": "/api/enterprises/acme/appointments/_actions/invite",
+    "baseline": "/bench/baseline",
+    "api-noop": "/bench/api-noop/acme",
+    "api-write": "/bench/api-write/acme",
+}
 
 
 def main() -> int:
@@ -88,10 +96,9 @@ def main() -> int:
         base = f"http://127.0.0.1:{args.port}"
         token = fetch_token(demo)
         invite = invite_target(base, demo, token)
-        baseline = (f"{base}/bench/baseline", "{}", "")
+        baseline = (f"{base}{PATHS['baseline']}", "{}", "")
         steps = [
-            ("api-noop", (f"{base}/bench/api-noop/acme", invite[1], token)),
-            ("api-write", (f"{base}/bench/api-write/acme", invite[1], token)),
+            (name, (f"{base}{PATHS[name]}", invite[1], token)) for name in ("api-noop", "api-write")
         ] if args.breakdown else []
         for target in (invite, baseline, *(target for _, target in steps)):  # warm up every worker and connection
             wrk(*target, concurrency=16, duration=3)
@@ -236,7 +243,7 @@ def fetch_token(demo: dict) -> str:
 
 def invite_target(base: str, demo: dict, token: str) -> tuple[str, str, str]:
     """wrk's URL, body and token for the benchmark's invite on the server at ``base``."""
-    return f"{base}/api/enterprises/acme/appointments/_actions/invite", json.dumps(invite_body(demo)), token
+    return f"{base}{PATHS['invite']}", json.dumps(invite_body(demo)), token
 
 
 def invite_body(demo: dict) -> dict:

@@ -24,13 +24,13 @@ from __future__ import annotations
 import argparse
 import collections
 import cProfile
-import gc
 import io
 import itertools
 import json
 import os
 import pstats
 import re
+import runpy
 import shutil
 import subprocess
 import sys
@@ -41,15 +41,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 
-from invite_load import DEFAULT_DB, ensure_database, invite_body, manage, server_environment, worktree  # noqa: E402
-
-PATHS = {
-    "baseline": "/bench/baseline",
-    "invite": "/api/enterprises/acme/appointments/_actions/invite",
-    # make bench --breakdown's steps between the two: they take the invite's body and token.
-    "api-noop": "/bench/api-noop/acme",
-    "api-write": "/bench/api-write/acme",
-}
+from invite_load import (  # noqa: E402
+    DEFAULT_DB, PATHS, ensure_database, invite_body, manage, server_environment, worktree,
+)
 # Counted: the requests run inside this C function (itertools.starmap's), which valgrind's
 # --toggle-collect switches on; start-up and warm-up are left out.
 COUNTED_IN = "starmap_next"
@@ -78,7 +72,7 @@ def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     sys.path.insert(0, args.tree)
     if args.count:
-        return run_counted(args.count, args.requests or 200)
+        return run_counted(args.count, args.requests or 200, args.tree)
     ensure_database(args.database_url)
     manage(dict(os.environ), "migrate", "--noinput")
     import django
@@ -99,7 +93,7 @@ def main() -> None:
     requests = args.requests or 1000
 
     for name, call in (("baseline", baseline), ("invite", invite)):
-        for _ in range(50):
+        for _ in range(WARM_UP):
             call()
         started, cpu = time.perf_counter(), time.process_time()
         for _ in range(requests):
@@ -154,7 +148,7 @@ def _counted(name: str, requests: int, tree: Path, env: dict) -> float:
     return int(collected.group(1)) / requests
 
 
-def run_counted(name: str, requests: int) -> None:
+def run_counted(name: str, requests: int, tree: str) -> None:
     """The child valgrind runs: warm up, then ``requests`` requests inside ``COUNTED_IN``."""
     import django
 
@@ -166,7 +160,10 @@ def run_counted(name: str, requests: int) -> None:
     call = _caller(WSGIHandler(), PATHS[name], body, os.environ["BENCH_TOKEN"] if api else None)
     for _ in range(WARM_UP):
         call()
-    gc.freeze()  # as each gunicorn worker does once loaded (config/gunicorn.py)
+    # What each of the tree's gunicorn workers does once loaded (config/gunicorn.py), if anything.
+    worker_loaded = runpy.run_path(str(Path(tree) / "config" / "gunicorn.py")).get("post_worker_init")
+    if worker_loaded is not None:
+        worker_loaded(worker=None)
     collections.deque(itertools.starmap(call, itertools.repeat((), requests)), maxlen=0)
 
 

@@ -210,9 +210,9 @@ def _plan(
 def _preparing(field: Field) -> tuple[type | None, Callable]:
     """The type passed as it is, and how other values are prepared. Floats are checked to be
     finite: orjson writes NaN and infinities as JSON's null, which would be stored as NULL."""
-    prepare = functools.partial(field.get_db_prep_save, connection=connection)
-    if _plain_type(field) is not float:
-        return _plain_type(field), prepare
+    plain, prepare = _plain_type(field), functools.partial(field.get_db_prep_save, connection=connection)
+    if plain is not float:
+        return plain, prepare
 
     def finite(value):
         if isinstance(value, float) and not math.isfinite(value):
