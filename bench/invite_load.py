@@ -11,9 +11,12 @@ participants.
     make bench BENCH_ARGS=--breakdown   # and two steps between them, at concurrency 4
     make bench BENCH_ARGS="--against e91b09c"   # this tree's invites/s against another commit's
 
-With ``--breakdown`` two more benchmark-only endpoints show where the gap lies: ``api-noop`` is the
+With ``--breakdown`` three more benchmark-only endpoints show where the gap lies: ``api-noop`` is the
 API's machinery alone (DRF, the token, the enterprise check, the rate limit; no body, no database),
-``api-write`` adds the body's parsing and the baseline's one-row insert.
+``api-write`` adds the body's parsing and the baseline's one-row insert, and ``api-statement``
+executes the invite's own SQL statement instead (its text and parameters as a real invite made
+them), without the invite's rules, rows or representation: the most that cuts in the invite's own
+Python could reach.
 
 With ``--against REV`` it measures only invites/s, this tree's against commit REV's (which must
 have the same migrations): a server per tree, each as its own config/gunicorn.py sizes it unless
@@ -43,14 +46,16 @@ from statistics import median
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/invites_bench"
-# What is measured, by name: the invite, the baseline, and --breakdown's two steps between them
-# (which take the invite's body and token).
+# What is measured, by name: the invite, the baseline, and --breakdown's steps between them (which
+# take the invite's body and token).
 PATHS = {
     "invite": "/api/enterprises/acme/appointments/_actions/invite",
     "baseline": "/bench/baseline",
     "api-noop": "/bench/api-noop/acme",
     "api-write": "/bench/api-write/acme",
+    "api-statement": "/bench/api-statement/acme",
 }
+BREAKDOWN = ("api-noop", "api-write", "api-statement")
 
 
 def main() -> int:
@@ -68,9 +73,10 @@ def main() -> int:
     parser.add_argument("--concurrency", default="1,4,16")
     parser.add_argument(
         "--breakdown", action="store_true",
-        help="at concurrency 4, also measure two steps between baseline and invite: the API's "
-        "token check and rate limit without the database (api-noop), and with the body parsed "
-        "and the baseline's one-row insert (api-write)",
+        help="at concurrency 4, also measure three steps between baseline and invite: the API's "
+        "token check and rate limit without the database (api-noop), with the body parsed "
+        "and the baseline's one-row insert (api-write), and with the invite's own SQL statement "
+        "instead of that insert (api-statement)",
     )
     parser.add_argument(
         "--against", metavar="REV",
@@ -98,7 +104,7 @@ def main() -> int:
         invite = invite_target(base, demo, token)
         baseline = (f"{base}{PATHS['baseline']}", "{}", "")
         steps = [
-            (name, (f"{base}{PATHS[name]}", invite[1], token)) for name in ("api-noop", "api-write")
+            (name, (f"{base}{PATHS[name]}", invite[1], token)) for name in BREAKDOWN
         ] if args.breakdown else []
         for target in (invite, baseline, *(target for _, target in steps)):  # warm up every worker and connection
             wrk(*target, concurrency=16, duration=3)
@@ -320,9 +326,9 @@ def wrk(url: str, body: str, token: str, *, concurrency: int, duration: int) -> 
 def report(results: dict, queries: dict, args) -> None:
     print(f"\nInvite benchmark: gunicorn, {args.workers} sync workers, PostgreSQL, wrk; per concurrency "
           f"{args.rounds} rounds of {args.duration} s per endpoint, medians over the rounds\n")
-    print(f"{'endpoint':<10} {'conc.':>5} {'req/s':>9} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'p99/p50':>8} "
+    print(f"{'endpoint':<13} {'conc.':>5} {'req/s':>9} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'p99/p50':>8} "
           f"{'errors':>7}   CPU ms per request: app / database / wrk")
-    order = ["invite", "api-write", "api-noop", "baseline"]
+    order = ["invite", *reversed(BREAKDOWN), "baseline"]
     for (name, concurrency), rounds in sorted(results.items(), key=lambda item: (item[0][1], order.index(item[0][0]))):
         m = {key: median([r[key] for r in rounds]) for key in ("rate", "p50_us", "p95_us", "p99_us")}
         errors = sum(r["non_2xx"] + r["socket_errors"] for r in rounds)
@@ -330,7 +336,7 @@ def report(results: dict, queries: dict, args) -> None:
             "n/a" if any(r[f"{part}_cpu_ms"] is None for r in rounds) else f"{median([r[f'{part}_cpu_ms'] for r in rounds]):.2f}"
             for part in ("app", "database", "wrk")
         )
-        print(f"{name:<10} {concurrency:>5} {m['rate']:>9.1f} {m['p50_us'] / 1000:>8.2f} {m['p95_us'] / 1000:>8.2f} "
+        print(f"{name:<13} {concurrency:>5} {m['rate']:>9.1f} {m['p50_us'] / 1000:>8.2f} {m['p95_us'] / 1000:>8.2f} "
               f"{m['p99_us'] / 1000:>8.2f} {m['p99_us'] / max(m['p50_us'], 1):>8.1f} {errors:>7}   {cpu}")
     print(f"\nSQL queries per invite request: 2 participants = {queries['2']}, 10 participants = {queries['10']}"
           f" (token cached: {queries['2 cached']} and {queries['10 cached']})")

@@ -16,7 +16,7 @@ within about half a percent from run to run (the token cache and the rate-limit 
 the clock), where times on a shared machine move by a third from minute to minute, so they tell
 changes of a percent or two apart; it does not see what the machine adds under load (cache misses,
 the database's own CPU). ``--against REV`` counts commit REV's invite too, from a git worktree;
-``--breakdown`` counts ``make bench --breakdown``'s two steps between the baseline and the invite.
+``--breakdown`` counts ``make bench --breakdown``'s steps between the baseline and the invite.
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 
 from invite_load import (  # noqa: E402
-    DEFAULT_DB, PATHS, ensure_database, invite_body, manage, server_environment, worktree,
+    BREAKDOWN, DEFAULT_DB, PATHS, ensure_database, invite_body, manage, server_environment, worktree,
 )
 # Counted: the requests run inside this C function (itertools.starmap's), which valgrind's
 # --toggle-collect switches on; start-up and warm-up are left out.
@@ -59,7 +59,7 @@ def main() -> None:
     parser.add_argument("--no-profile", action="store_true", help="only time (e.g. under py-spy)")
     parser.add_argument("--instructions", action="store_true", help="count instructions per request under valgrind")
     parser.add_argument("--against", metavar="REV", help="with --instructions: count commit REV's invite too")
-    parser.add_argument("--breakdown", action="store_true", help="with --instructions: count api-noop and api-write too")
+    parser.add_argument("--breakdown", action="store_true", help="with --instructions: count make bench --breakdown's steps too")
     # The process valgrind runs: one endpoint's requests, in the code of the tree given.
     parser.add_argument("--count", choices=PATHS, help=argparse.SUPPRESS)
     parser.add_argument("--tree", default=str(ROOT), help=argparse.SUPPRESS)
@@ -121,12 +121,12 @@ def count_instructions(args, body: dict, token: str) -> None:
         sys.exit("valgrind is not installed: `make bench-instructions` installs it (apt-get install valgrind)")
     requests = args.requests or 200
     env = {**os.environ, "BENCH_BODY": json.dumps(body), "BENCH_TOKEN": token, "PYTHONHASHSEED": "0"}
-    names = ["baseline", "invite", *(["api-noop", "api-write"] if args.breakdown else [])]
+    names = ["baseline", "invite", *(BREAKDOWN if args.breakdown else [])]
     counts = {name: _counted(name, requests, ROOT, env) for name in names}
     print(f"\nCPU instructions per request in one process (valgrind; {requests} requests each, "
           f"after {WARM_UP} to warm up; runs agree within about 0.5%):")
     for name in names:
-        print(f"{name:<10} {counts[name]:>12,.0f}   {counts[name] / counts['baseline']:.2f} × the baseline's")
+        print(f"{name:<13} {counts[name]:>12,.0f}   {counts[name] / counts['baseline']:.2f} × the baseline's")
     if args.against:
         with worktree(args.against) as other:
             theirs = _counted("invite", requests, other, env)
