@@ -236,6 +236,8 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_SIZE
 API_MAX_JSON_DEPTH = env.int("API_MAX_JSON_DEPTH", default=32)
 # Requests per API client (DRF rate syntax: N/second|minute|hour|day); 429 with Retry-After above.
 API_THROTTLE_RATE = env.str("API_THROTTLE_RATE", default="3000/min")
+# Token requests per client id and address (each checks a hashed secret); 429 with Retry-After above.
+TOKEN_THROTTLE_RATE = env.str("TOKEN_THROTTLE_RATE", default="20/min")
 # Throttle counters live in the cache: with several app servers, point CACHE_URL at a shared
 # cache (e.g. dbcache://api_cache, created by `make serve`) so that they count together.
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}

@@ -1,5 +1,12 @@
-"""Per-API-client rate limiting (DRF throttling): ``API_THROTTLE_RATE`` requests per client,
-counted in the shared cache; above it, 429 with Retry-After."""
+"""Rate limits, counted in the shared cache; above them, 429 with Retry-After.
+
+``ApiClientRateThrottle`` (DRF throttling): ``API_THROTTLE_RATE`` API requests per client.
+``TokenRequestThrottle``: ``TOKEN_THROTTLE_RATE`` token requests per client id and address.
+"""
+
+import base64
+import hashlib
+import urllib.parse
 
 from django.conf import settings
 from django.core.cache import DEFAULT_CACHE_ALIAS, caches
@@ -71,3 +78,39 @@ class ApiClientRateThrottle(SimpleRateThrottle):
 
     def wait(self) -> float:
         return max(1.0, self.window_ends - self.timer())
+
+
+class TokenRequestThrottle(ApiClientRateThrottle):
+    """Token requests per client id and address (``TOKEN_THROTTLE_RATE``), refused ones included.
+
+    Every token request checks the client's secret with Django's password hasher, a quarter of a
+    second of CPU by design: without a limit, anyone who knows a client id (they are not secret)
+    could keep the cores busy, or try secrets at that rate. Per address as well, so that such
+    requests from elsewhere do not lock the client itself out (behind a reverse proxy every request
+    has the proxy's address: the limit is then per client id).
+    """
+
+    scope = "token"
+
+    def get_rate(self) -> str:
+        return settings.TOKEN_THROTTLE_RATE
+
+    def get_cache_key(self, request, view) -> str:
+        # Hashed: the client id is the caller's text, and cache keys must be short and plain.
+        client = hashlib.sha256(token_client_id(request).encode()).hexdigest()[:32]
+        # The connection's address, not DRF's get_ident(): that trusts X-Forwarded-For as sent,
+        # and a new value per request would escape the limit.
+        return self.cache_format % {"scope": self.scope, "ident": f"{request.META.get('REMOTE_ADDR', '')}-{client}"}
+
+
+def token_client_id(request) -> str:
+    """The client id a token request names: in HTTP Basic credentials, or as a form field (the two
+    ways RFC 6749 allows, as django-oauth-toolkit reads them); empty if neither."""
+    scheme, _, credentials = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
+    if scheme.lower() == "basic":
+        try:
+            decoded = base64.b64decode(credentials, validate=True).decode()
+        except (ValueError, UnicodeDecodeError):
+            return ""
+        return urllib.parse.unquote_plus(decoded.partition(":")[0])
+    return request.POST.get("client_id", "")

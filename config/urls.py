@@ -3,16 +3,16 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.views.generic import RedirectView
 from django.urls import include, path, re_path
-from oauth2_provider import views as oauth2_views
 
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from participants.views import TokenView
 
 from .views import HealthView, api_not_found
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     # Only the token endpoint: API clients use the client-credentials grant.
-    path("o/token/", oauth2_views.TokenView.as_view(), name="oauth2_token"),
+    path("o/token/", TokenView.as_view(), name="oauth2_token"),
     # issue 7: health check, OpenAPI schema and its docs (assets served locally, no CDN)
     path("api/health", HealthView.as_view(), name="health"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -20,6 +20,14 @@ def no_tokens_remembered():
     recent_tokens.reset()
 
 
+@pytest.fixture(autouse=True)
+def no_requests_counted():
+    """Each test starts with no rate-limit counts (they live in the cache, by client and address)."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture(scope="session")
 def nominatim_server():
     server = FakeNominatim().start()

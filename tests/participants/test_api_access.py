@@ -6,9 +6,11 @@ from datetime import timedelta
 import pytest
 from django.conf import settings
 from django.utils import timezone
+from oauth2_provider import oauth2_validators
 from oauth2_provider.models import AccessToken
 from rest_framework.test import APIClient
 
+from config.throttling import TokenRequestThrottle
 from tests.factories import ApiClientFactory
 from tests.support import invite_url, post_invite
 
@@ -182,3 +184,62 @@ def test_a_token_restricted_to_a_resource_works_only_there(acme, resource, statu
     api = APIClient()
     api.credentials(HTTP_AUTHORIZATION="Bearer bound")
     assert post_invite(api, acme.invite_body()).status_code == status
+
+
+@pytest.fixture
+def throttle_clock(monkeypatch):
+    """The token limit's clock, set by the test: a window boundary can't fall between requests."""
+    clock = [1_800_000_030.0]  # half a minute into a minute
+    monkeypatch.setattr(TokenRequestThrottle, "timer", staticmethod(lambda: clock[0]))
+    return clock
+
+
+def test_token_requests_past_the_limit_are_refused_before_the_secret_is_checked(
+    acme, settings, monkeypatch, throttle_clock
+):
+    ApiClientFactory(enterprise=acme.enterprise, client_id="acme-rw", client_secret="s3cret", allowed_scopes=RW)
+    settings.TOKEN_THROTTLE_RATE = "3/min"
+    checked = []
+    check_password = oauth2_validators.check_password  # django-oauth-toolkit's, spied on
+
+    def counted(*args, **kwargs):
+        checked.append(1)
+        return check_password(*args, **kwargs)
+
+    monkeypatch.setattr(oauth2_validators, "check_password", counted)
+    # Basic credentials and form fields count together, refused requests too.
+    assert token_request("acme-rw", "wrong", RW).status_code == 401
+    assert token_request("acme-rw", "wrong", RW, basic=False).status_code == 401
+    assert token_request("acme-rw", "s3cret", RW).status_code == 200
+    assert len(checked) == 3
+    for basic in (True, False):
+        refused = token_request("acme-rw", "s3cret", RW, basic=basic)
+        assert refused.status_code == 429, refused.content
+        assert refused.json()["error"] == "too_many_requests"
+        assert refused["Retry-After"] == "30"  # the rest of the minute
+    assert len(checked) == 3
+
+
+def test_the_token_limit_counts_per_client_id_and_address(acme, settings, throttle_clock):
+    ApiClientFactory(enterprise=acme.enterprise, client_id="acme-rw", client_secret="s3cret", allowed_scopes=RW)
+    ApiClientFactory(enterprise=acme.enterprise, client_id="acme-other", client_secret="s3cret", allowed_scopes=RW)
+    settings.TOKEN_THROTTLE_RATE = "1/min"
+    assert token_request("acme-rw", "s3cret", RW).status_code == 200
+    assert token_request("acme-rw", "s3cret", RW).status_code == 429
+    assert token_request("acme-other", "s3cret", RW).status_code == 200  # another client, same address
+    forged = APIClient(HTTP_X_FORWARDED_FOR="198.51.100.9")  # a header the caller writes
+    assert forged.post("/o/token/", {"grant_type": "client_credentials", "client_id": "acme-rw",
+                                     "client_secret": "s3cret"}).status_code == 429
+    elsewhere = APIClient(REMOTE_ADDR="192.0.2.7")
+    assert elsewhere.post("/o/token/", {"grant_type": "client_credentials", "client_id": "acme-rw",
+                                        "client_secret": "s3cret"}).status_code == 200
+
+
+def test_the_token_limit_resets_with_its_window(acme, settings, throttle_clock):
+    ApiClientFactory(enterprise=acme.enterprise, client_id="acme-rw", client_secret="s3cret", allowed_scopes=RW)
+    settings.TOKEN_THROTTLE_RATE = "1/min"
+    assert token_request("acme-rw", "s3cret", RW).status_code == 200
+    throttle_clock[0] += 29
+    assert token_request("acme-rw", "s3cret", RW).status_code == 429
+    throttle_clock[0] += 1  # the next minute
+    assert token_request("acme-rw", "s3cret", RW).status_code == 200
