@@ -8,7 +8,7 @@ p50/p95/p99 for both, the ratio invite/baseline, and the SQL queries per invite 
 participants.
 
     make bench                       # or: .venv/bin/python bench/invite_load.py --duration 10
-    make bench BENCH_ARGS=--breakdown   # and two steps between them, at concurrency 4
+    make bench BENCH_ARGS=--breakdown   # and three steps between them, at concurrency 4
     make bench BENCH_ARGS="--against e91b09c"   # this tree's invites/s against another commit's
 
 With ``--breakdown`` three more benchmark-only endpoints show where the gap lies: ``api-noop`` is the
