@@ -116,8 +116,7 @@ def main() -> int:
                     result = measured(server.pid, lambda: wrk(*target, concurrency=concurrency, duration=args.duration))
                     results.setdefault((name, concurrency), []).append(result)
     finally:
-        server.send_signal(signal.SIGTERM)
-        server.wait(timeout=30)
+        stop_server(server)
 
     report(results, queries, args)
     runs = [run for rounds in results.values() for run in rounds]
@@ -153,8 +152,7 @@ def _compare_trees(args, env: dict, demo: dict, trees: dict[str, Path]) -> int:
                 errors += result["non_2xx"] + result["socket_errors"]
     finally:
         for server in servers.values():
-            server.send_signal(signal.SIGTERM)
-            server.wait(timeout=30)
+            stop_server(server)
     this, that = rates["this tree"], rates[args.against]
     ratios = [a / b for a, b in zip(this, that)]
     print(f"\nInvites/s at concurrency 4, {args.rounds} alternating rounds of {args.duration} s, medians:")
@@ -235,6 +233,11 @@ def start_server(env: dict, port: int, tree: Path = ROOT) -> subprocess.Popen:
             time.sleep(0.3)
     server.kill()
     sys.exit("gunicorn did not start")
+
+
+def stop_server(server: subprocess.Popen) -> None:
+    server.send_signal(signal.SIGTERM)
+    server.wait(timeout=30)
 
 
 def fetch_token(demo: dict) -> str:
