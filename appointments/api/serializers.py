@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import operator
 import threading
 from datetime import datetime, timezone
 
@@ -174,46 +175,51 @@ def timestamp(value: datetime | None) -> str | None:
     if value is None:
         return None
     value = value.astimezone(timezone.utc)
-    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+    # %-formatting, not strftime, which took more than twice as long (and wrote years before 1000
+    # with fewer than four digits).
+    return "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ" % (
+        value.year, value.month, value.day, value.hour, value.minute, value.second, value.microsecond // 1000
+    )
 
 
 def reference(pk) -> dict | None:
     return None if pk is None else {"id": str(pk)}
 
 
-# Per translated part, each API language and the attribute that stores it: named once here, not
-# forty times per location rendered.
-_TRANSLATION_ATTRIBUTES = {
-    part: tuple((language, f"{part}_{to_storage(language)}") for language in API_LANGUAGES)
+# Per translated part, one getter for its stored value in every API language, in API_LANGUAGES'
+# order: a single C call per part, where forty getattr calls were a tenth of an invite's rendering.
+_TRANSLATION_GETTERS = tuple(
+    (part, operator.attrgetter(*(f"{part}_{to_storage(language)}" for language in API_LANGUAGES)))
     for part in Location.TRANSLATED_FIELDS
-}
+)
 
 
 def location_representation(location: Location, preference: LanguagePreference, default_language: str) -> dict:
-    values = {
-        part: {language: getattr(location, attribute) for language, attribute in attributes}
-        for part, attributes in _TRANSLATION_ATTRIBUTES.items()
-    }
-    negotiated = {part: preference.pick(values[part], default_language) for part in Location.TRANSLATED_FIELDS}
-    return {
-        **{
-            part: None if chosen is None else {"language": chosen[0], "value": chosen[1]}
-            for part, chosen in negotiated.items()
-        },
-        "postalCode": location.postal_code,
-        "countryCode": location.country_code,
-        "formattedAddress": formatted_address(
-            country_code=location.country_code,
-            postal_code=location.postal_code,
-            **{part: chosen and chosen[1] for part, chosen in negotiated.items()},
+    representation, chosen_values, translations = {}, {}, {}
+    for part, stored in _TRANSLATION_GETTERS:
+        given = {language: value for language, value in zip(API_LANGUAGES, stored(location)) if value}
+        chosen = preference.pick(given, default_language)
+        representation[part] = None if chosen is None else {"language": chosen[0], "value": chosen[1]}
+        chosen_values[part] = chosen and chosen[1]
+        translations[part] = [{"language": language, "value": value} for language, value in given.items()]
+    representation.update(
+        postalCode=location.postal_code,
+        countryCode=location.country_code,
+        formattedAddress=formatted_address(
+            country_code=location.country_code, postal_code=location.postal_code, **chosen_values
         ),
-        "geolocation": {"latitude": location.latitude, "longitude": location.longitude},
-        "timeZone": location.time_zone,
-        "translations": {
-            part: [{"language": language, "value": value} for language, value in values[part].items() if value]
-            for part in Location.TRANSLATED_FIELDS
-        },
-    }
+        geolocation={"latitude": location.latitude, "longitude": location.longitude},
+        timeZone=location.time_zone,
+        translations=translations,
+    )
+    return representation
+
+
+def _participants(appointment: Appointment):
+    """Prefetched participants read where the prefetch (or ``invites_write``) left them: building
+    the related manager to reach them cost as much as rendering them. Otherwise, the manager."""
+    prefetched = getattr(appointment, "_prefetched_objects_cache", {}).get("participants")
+    return appointment.participants.all() if prefetched is None else prefetched
 
 
 def appointment_representation(
@@ -237,7 +243,7 @@ def appointment_representation(
                 "videoUrl": participant.video_url,
                 "videoTestUrl": participant.video_test_url,
             }
-            for participant in appointment.participants.all()
+            for participant in _participants(appointment)
         ],
         "answers": [],
         "callbackRequest": reference(appointment.callback_request_id),

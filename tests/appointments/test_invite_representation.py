@@ -3,11 +3,15 @@ Accept-Language negotiation."""
 
 import json
 import re
+from datetime import datetime, timezone
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
+from appointments.api.serializers import appointment_representation, timestamp
 from appointments.models import Appointment
+from locations.languages import LanguagePreference
 from tests.support import post_invite
 
 DATA = Path(__file__).parent / "data"
@@ -149,3 +153,21 @@ def test_norwegian_is_stored_as_nb_and_spoken_as_no(acme, api):
     from locations.models import Location
 
     assert Location.objects.latest("pk").city_nb == "Gent (no)"
+
+
+@pytest.mark.parametrize(
+    "moment, written",
+    [
+        (datetime(2026, 3, 29, 3, 30, 15, 123999, tzinfo=ZoneInfo("Europe/Brussels")), "2026-03-29T01:30:15.123Z"),
+        (datetime(999, 1, 2, 3, 4, 5, tzinfo=timezone.utc), "0999-01-02T03:04:05.000Z"),  # RFC 3339: four digits
+        (None, None),
+    ],
+)
+def test_timestamps_are_written_in_utc_to_the_millisecond(moment, written):
+    assert timestamp(moment) == written
+
+
+def test_participants_not_prefetched_are_read_through_their_manager(acme, api):
+    data = post_invite(api, documented_body(acme)).json()["data"]
+    appointment = Appointment.objects.select_related("location").get(pk=data["id"])
+    assert appointment_representation(appointment, LanguagePreference()) == data
