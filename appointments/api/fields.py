@@ -59,6 +59,8 @@ def _bounds(field, lower: type, upper: type, low, high, ignore: tuple = ()):
 def _validated(serializer, value):
     """The end of DRF's ``run_validation`` for a serializer whose members are valid: its validators,
     then ``validate()``; or ``REJECT``."""
+    if not serializer._validates:
+        return value
     try:
         if serializer.validators:
             serializer.run_validators(value)
@@ -73,6 +75,14 @@ class FastAccept:
     returns ``REJECT``. Subclasses define ``accept(data, plan)``, and ``fast_plan()``, which
     precomputes what ``accept`` needs or returns None when the field is configured beyond what
     ``accept`` knows."""
+
+    @cached_property
+    def _validates(self) -> bool:
+        """Whether the end of DRF's ``run_validation`` could change or refuse a valid value: not
+        without validators and with ``validate()`` as DRF wrote it (asked once per serializer, not
+        per object parsed)."""
+        inherited = (serializers.Serializer.validate, serializers.ListSerializer.validate)
+        return bool(self.validators) or type(self).validate not in inherited
 
     @cached_property
     def _fast_plan(self):

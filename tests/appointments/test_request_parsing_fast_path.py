@@ -270,3 +270,24 @@ def test_errors_deep_in_a_body_are_drfs(pointer, value):
     with pytest.raises(ValidationError):
         parse_invite_request(body)
     assert_same_outcome(body)
+
+
+class _Shouting(fields.StrictSerializer):
+    word = fields.StrictCharField()
+
+    def validate(self, attrs):
+        return {"word": attrs["word"].upper()}
+
+
+def _refuse(value):
+    raise ValidationError("Refused.")
+
+
+def test_the_fast_path_still_ends_with_validate_and_the_validators():
+    # The fast path skips what DRF ends a serializer's validation with only when it changes nothing.
+    assert _Shouting().run_validation({"word": "hi"}) == {"word": "HI"}
+    assert fields.StrictListSerializer(child=_Shouting()).run_validation([{"word": "a"}]) == [{"word": "A"}]
+    with pytest.raises(ValidationError):
+        fields.StrictSerializer(validators=[_refuse]).run_validation({})
+    with pytest.raises(ValidationError):
+        fields.StrictListSerializer(child=_Shouting(), validators=[_refuse]).run_validation([{"word": "a"}])
