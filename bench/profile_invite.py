@@ -11,10 +11,10 @@ table of the invite's CPU time. The numbers are for finding what costs most, not
 measures throughput.
 
 With ``--instructions`` it counts instead the CPU instructions one request executes in this
-process, under valgrind (Debian's ``valgrind``), for the baseline and the invite. Counts agree to
-within about half a percent from run to run (the token cache and the rate-limit window expire on
-the clock), where times on a shared machine move by a third from minute to minute, so they tell
-changes of a percent or two apart; it does not see what the machine adds under load (cache misses,
+process, under valgrind (Debian's ``valgrind``), for the baseline and the invite. With the token
+cache and the rate-limit window held still, runs agree to within a few dozen instructions, where
+times on a shared machine move by a third from minute to minute, so they tell changes of a tenth
+of a percent apart; it does not see what the machine adds under load (cache misses,
 the database's own CPU). ``--against REV`` counts commit REV's invite too, from a git worktree;
 ``--breakdown`` counts ``make bench --breakdown``'s steps between the baseline and the invite.
 """
@@ -120,11 +120,16 @@ def count_instructions(args, body: dict, token: str) -> None:
     if not shutil.which("valgrind"):
         sys.exit("valgrind is not installed: `make bench-instructions` installs it (apt-get install valgrind)")
     requests = args.requests or 200
-    env = {**os.environ, "BENCH_BODY": json.dumps(body), "BENCH_TOKEN": token, "PYTHONHASHSEED": "0"}
+    env = {
+        **os.environ, "BENCH_BODY": json.dumps(body), "BENCH_TOKEN": token, "PYTHONHASHSEED": "0",
+        # Held still: the token cache and the rate limit's window would expire on the clock, at a
+        # different request in each run, and each expiry costs a query or a cache write.
+        "API_TOKEN_CACHE_SECONDS": "86400", "API_THROTTLE_RATE": "100000000/day",
+    }
     names = ["baseline", "invite", *(BREAKDOWN if args.breakdown else [])]
     counts = {name: _counted(name, requests, ROOT, env) for name in names}
     print(f"\nCPU instructions per request in one process (valgrind; {requests} requests each, "
-          f"after {WARM_UP} to warm up; runs agree within about 0.5%):")
+          f"after {WARM_UP} to warm up; runs agree within a few dozen):")
     for name in names:
         print(f"{name:<13} {counts[name]:>12,.0f}   {counts[name] / counts['baseline']:.2f} × the baseline's")
     if args.against:
