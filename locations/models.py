@@ -1,5 +1,9 @@
+from operator import attrgetter
+
 from django.db import models
 from django.db.models import Q
+
+from .languages import API_LANGUAGES, to_storage
 
 
 class Location(models.Model):
@@ -34,6 +38,19 @@ class Location(models.Model):
 
     def __str__(self):
         return f"{self.city or '?'} ({self.country_code})"
+
+    def translations(self, part: str) -> dict[str, str]:
+        """A translated part's values by API language, in ``API_LANGUAGES``' order; languages
+        without a value are left out."""
+        return {language: value for language, value in zip(API_LANGUAGES, _STORED[part](self)) if value}
+
+
+# Per translated part, one getter for its column in every API language, in API_LANGUAGES' order: a
+# single C call, where reading the ten columns one by one was a tenth of rendering an invite.
+_STORED = {
+    part: attrgetter(*(f"{part}_{to_storage(language)}" for language in API_LANGUAGES))
+    for part in Location.TRANSLATED_FIELDS
+}
 
 
 class GeocodingCacheEntry(models.Model):

@@ -19,7 +19,6 @@ from django.utils import timezone
 
 from locations.gazetteer import ensure_index
 from locations.geocoding import OFFLINE, Address, GeocodingFailed, geocode_many, provider_name
-from locations.languages import API_LANGUAGES, to_storage
 from locations.models import GeocodingCacheEntry, Location
 
 
@@ -65,14 +64,7 @@ class Command(BaseCommand):
             Address(
                 country_code=location.country_code,
                 postal_code=location.postal_code,
-                **{
-                    part: {
-                        language: value
-                        for language in API_LANGUAGES
-                        if (value := getattr(location, f"{part}_{to_storage(language)}"))
-                    }
-                    for part in Location.TRANSLATED_FIELDS
-                },
+                **{part: location.translations(part) for part in Location.TRANSLATED_FIELDS},
             )
             for location in Location.objects.all().iterator()
         ]
