@@ -61,7 +61,7 @@ bench: install
 	$(BIN)/python bench/invite_load.py $(BENCH_ARGS)
 
 # CPU instructions per invite and per baseline request in one process, under valgrind: runs agree
-# within a few dozen instructions, so it tells small changes apart. BENCH_ARGS="--against REV"
+# within a hundred instructions back to back, so it tells small changes apart. BENCH_ARGS="--against REV"
 # compares a commit.
 bench-instructions: install
 	command -v valgrind >/dev/null || (apt-get update -qq && apt-get install -y -qq valgrind)

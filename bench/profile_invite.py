@@ -12,9 +12,9 @@ measures throughput.
 
 With ``--instructions`` it counts instead the CPU instructions one request executes in this
 process, under valgrind (Debian's ``valgrind``), for the baseline and the invite. With the token
-cache and the rate-limit window held still, runs agree to within a few dozen instructions, where
-times on a shared machine move by a third from minute to minute, so they tell changes of a tenth
-of a percent apart; it does not see what the machine adds under load (cache misses,
+cache and the rate-limit window held still, back-to-back runs agree within a hundred
+instructions (an hour apart, the baseline's moved by 0.6%), where times on a shared machine move
+by a third from minute to minute, so they tell small changes apart; it does not see what the machine adds under load (cache misses,
 the database's own CPU). ``--against REV`` counts commit REV's invite too, from a git worktree;
 ``--breakdown`` counts ``make bench --breakdown``'s steps between the baseline and the invite.
 """
@@ -129,7 +129,7 @@ def count_instructions(args, body: dict, token: str) -> None:
     names = ["baseline", "invite", *(BREAKDOWN if args.breakdown else [])]
     counts = {name: _counted(name, requests, ROOT, env) for name in names}
     print(f"\nCPU instructions per request in one process (valgrind; {requests} requests each, "
-          f"after {WARM_UP} to warm up; runs agree within a few dozen):")
+          f"after {WARM_UP} to warm up; back-to-back runs agree within a hundred):")
     for name in names:
         print(f"{name:<13} {counts[name]:>12,.0f}   {counts[name] / counts['baseline']:.2f} × the baseline's")
     if args.against:
