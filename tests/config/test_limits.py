@@ -9,6 +9,7 @@ import pytest
 from django.core.cache import cache, caches
 from django.core.management import call_command
 from rest_framework.exceptions import ParseError
+from rest_framework.parsers import JSONParser
 
 from appointments.models import Appointment
 from config.parsers import BoundedJSONParser
@@ -183,3 +184,35 @@ def test_refused_requests_count_too(acme, throttle):
 def test_the_default_rate_is_3000_per_minute():
     throttle = ApiClientRateThrottle()
     assert (throttle.num_requests, throttle.duration) == (3000, 60)
+
+
+TRICKY_JSON = [
+    '{"a": 1, "a": 2}',  # the last of duplicate keys
+    "12345678901234567890123", "-9223372036854775809", "18446744073709551616",  # wider than 64 bits
+    "9223372036854775807", "18446744073709551615", "-0", "-0.0", "1.0000000000000000000001",
+    "1e400", "-1e400", "2.2250738585072011e-308",  # beyond a float, and the smallest normal one
+    '"\\ud800"', '"\\ud83d\\ude00"', '"\\u0000"', '{"\\u00e9": "caf\u00e9"}',  # escapes, lone surrogate
+    '"12345678901234567890"', "null", "true", ' {"a": [1, {"b": null}]} ',
+    "\ufeff{}", "NaN", '{"a": -Infinity}', "[1,]", '"\x01"', "", "{} {}",
+]
+
+
+@pytest.mark.parametrize("text", TRICKY_JSON)
+def test_the_parser_answers_as_drfs_own(text):
+    """orjson reads most bodies; whatever it reads, Python's decoder (DRF's) would read the same,
+    and everything else goes to DRF's parser: values, types and errors are DRF's."""
+    def outcome(parser):
+        try:
+            value = parser.parse(io.BytesIO(text.encode("utf-8")), None, {"encoding": "utf-8"})
+        except ParseError as error:
+            return "error", str(error.detail)
+        return "value", json.dumps(value), repr(value)  # repr tells an int from a float
+
+    assert outcome(BoundedJSONParser()) == outcome(JSONParser())
+
+
+def test_the_parser_reads_an_invite_body_with_orjson(acme):
+    from config.parsers import _orjson_loads
+
+    raw = json.dumps(acme.invite_body()).encode()
+    assert _orjson_loads(raw) == json.loads(raw)
