@@ -43,7 +43,7 @@ def test_other_content_types_are_a_415(acme, api, content_type):
 @pytest.mark.parametrize(
     "accept", [None, "*/*", "application/json", "application/json; indent=2", "application/*", "text/html", "text/html, */*;q=0.1"]
 )
-@pytest.mark.parametrize("query", ["", "?format=json", "?format=xml"])
+@pytest.mark.parametrize("query", ["", "?", "?format=json", "?format=xml", "?limit=1", "?limit=1&format=xml"])
 def test_content_negotiation_answers_as_drf_does(accept, query):
     headers = {} if accept is None else {"HTTP_ACCEPT": accept}
     request = Request(APIRequestFactory().get(f"/api/x{query}", **headers))
