@@ -3,7 +3,7 @@
 from datetime import timedelta
 
 import pytest
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.test.utils import CaptureQueriesContext, isolate_apps
 from django.utils import timezone
 
@@ -45,6 +45,30 @@ def test_values_django_would_prepare_are_prepared(acme):
         insert_tables(Rows(Customer, customers), now=timezone.now())
     stored = Customer.objects.filter(pk__in=[c.pk for c in customers]).order_by("pk")
     assert list(stored.values_list("first_name", "last_name")) == [("Ada", "Lovelace"), ("Alan", "12345")]
+
+
+def test_choices_and_other_text_subclasses_are_written_as_their_text(acme):
+    """An enum member of TextChoices is a str: a text column takes it as it is, as Django's
+    preparation would (PostgreSQL's JSON path passes it without preparing it)."""
+
+    class Name(models.TextChoices):
+        ADA = "Ada"
+
+    class Shout(str):
+        pass
+
+    customers = [Customer(enterprise_id=acme.enterprise.pk, first_name=Name.ADA, last_name=Shout("LOVELACE"))]
+    with transaction.atomic():
+        insert_tables(Rows(Customer, customers), now=timezone.now())
+    assert Customer.objects.filter(pk=customers[0].pk).values_list("first_name", "last_name").get() == ("Ada", "LOVELACE")
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's preparing of date-times")
+def test_an_aware_timestamp_is_what_preparing_it_returns_on_postgresql():
+    """insert_tables spares preparing ``now`` on PostgreSQL, where Django returns it unchanged."""
+    now = timezone.now()
+    for field in (Appointment._meta.get_field("created_at"), Location._meta.get_field("updated_at")):
+        assert field.get_db_prep_save(now, connection) is now
 
 
 def test_more_rows_than_one_statement_takes(acme):
