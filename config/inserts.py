@@ -76,8 +76,7 @@ def insert_tables(*tables: Rows, now: datetime, condition: Condition | None = No
     """
     positions = [_parent_positions(previous, table) for previous, table in zip((None, *tables), tables)]
     postgresql = connection.vendor == "postgresql"
-    # On PostgreSQL preparing returns an aware datetime unchanged (psycopg takes it as it is): spared.
-    stamp = now if postgresql and timezone.is_aware(now) else _prepared_stamp(tables, now)
+    stamp = _prepared_stamp(tables, now, postgresql)
     if postgresql:
         pks = _insert_in_one_statement(tables, positions, stamp, condition)
         if pks is None:
@@ -178,9 +177,13 @@ def _documents(model: type[Model], objects: Sequence[Model], stamp) -> list[dict
     ]
 
 
-def _prepared_stamp(tables: Sequence[Rows], now: datetime):
+def _prepared_stamp(tables: Sequence[Rows], now: datetime, postgresql: bool):
     """``now`` as the database driver takes it, prepared once for every table: each stamped
-    column is a plain DateTimeField (``_columns``), and preparing took a few microseconds."""
+    column is a plain DateTimeField (``_columns``), and preparing took a few microseconds. On
+    PostgreSQL that preparing returns an aware datetime unchanged (psycopg takes it as it is), so
+    it is not asked."""
+    if postgresql and timezone.is_aware(now):
+        return now
     for table in tables:
         fields, stamped = _columns(table.model)
         if any(stamped):
