@@ -118,6 +118,14 @@ def test_correlation_id_is_in_every_log_line_of_the_request(acme, api, caplog):
     assert record.getMessage().startswith("Invite ")
 
 
+def test_log_records_skip_what_no_log_format_prints(caplog):
+    # config/log.py: no stack walk for the caller, no thread or process lookup.
+    with caplog.at_level(logging.INFO, logger="appointments.services"):
+        logging.getLogger("appointments.services").info("hello")
+    (record,) = caplog.records
+    assert (record.lineno, record.funcName, record.thread, record.process) == (0, "(unknown function)", None, None)
+
+
 def test_log_lines_outside_a_request_have_a_placeholder():
     record = logging.getLogger("x").makeRecord("x", logging.INFO, __file__, 1, "msg", (), None)
     assert record.correlation_id == "-"
