@@ -58,9 +58,8 @@ def _bounds(field, lower: type, upper: type, low, high, ignore: tuple = ()):
 
 def _validated(serializer, value):
     """The end of DRF's ``run_validation`` for a serializer whose members are valid: its validators,
-    then ``validate()``; or ``REJECT``."""
-    if not serializer._validates:
-        return value
+    then ``validate()``; or ``REJECT``. Called only when it could change or refuse the value
+    (``_validates``)."""
     try:
         if serializer.validators:
             serializer.run_validators(value)
@@ -70,11 +69,15 @@ def _validated(serializer, value):
     return REJECT if value is None else value
 
 
+def _reject(data):
+    return REJECT
+
+
 class FastAccept:
-    """``run_validation`` that first tries ``fast(data)`` and takes DRF's path (``super()``) when it
-    returns ``REJECT``. Subclasses define ``accept(data, plan)``, and ``fast_plan()``, which
-    precomputes what ``accept`` needs or returns None when the field is configured beyond what
-    ``accept`` knows."""
+    """``run_validation`` that first tries the fast path, ``fast(data)``, and takes DRF's path
+    (``super()``) when it returns ``REJECT``. Subclasses define ``fast_plan()``, which precomputes
+    what the fast path needs or returns None when the field is configured beyond what it knows, and
+    ``acceptor(plan)``, which returns the fast path itself: a function of the data alone."""
 
     @cached_property
     def _validates(self) -> bool:
@@ -85,19 +88,23 @@ class FastAccept:
         return bool(self.validators) or type(self).validate not in inherited
 
     @cached_property
-    def _fast_plan(self):
-        # Read-only and source="*" fields take other branches in DRF's validate_empty_values.
-        return None if self.read_only or self.source == "*" else self.fast_plan()
+    def _null(self):
+        """What the fast path answers for ``null``: None where DRF accepts it, else ``REJECT``."""
+        return None if self.allow_null else REJECT
 
-    def fast(self, data):
+    @cached_property
+    def fast(self):
         """What DRF's ``run_validation(data)`` would return, or ``REJECT``; never DRF's path, so that
-        an object whose member is rejected falls back once, as a whole, rather than per level."""
-        if not FAST_PATHS or (plan := self._fast_plan) is None:
-            return REJECT
-        return None if data is None and self.allow_null else self.accept(data, plan)
+        an object whose member is rejected falls back once, as a whole, rather than per level.
+
+        Built once per field, with its plan (and so its configuration) bound in: nested fields then
+        cost one call each, where a method and its plan cost two (a quarter of parsing an invite)."""
+        # Read-only and source="*" fields take other branches in DRF's validate_empty_values.
+        plan = None if self.read_only or self.source == "*" else self.fast_plan()
+        return _reject if plan is None else self.acceptor(plan)
 
     def run_validation(self, data=empty):
-        value = self.fast(data)
+        value = self.fast(data) if FAST_PATHS else REJECT
         return super().run_validation(data) if value is REJECT else value
 
 
@@ -126,19 +133,23 @@ class StrictCharField(FastAccept, serializers.CharField):
         patterns = tuple((v.regex.search, bool(v.inverse_match)) for v in others if type(v) is RegexValidator)
         return low, high, patterns
 
-    def accept(self, data, plan):
-        low, high, patterns = plan
-        if (
-            type(data) is not str
-            or not low <= len(data) <= high
-            or "\x00" in data
-            or not (data.isascii() or _SURROGATE.search(data) is None)
-        ):
-            return REJECT
-        for search, inverse in patterns:
-            if bool(search(data)) is inverse:
-                return REJECT
-        return data
+    def acceptor(self, plan):
+        (low, high, patterns), null = plan, self._null
+
+        def accept(data):
+            if (
+                type(data) is not str
+                or not low <= len(data) <= high
+                or "\x00" in data
+                or not (data.isascii() or _SURROGATE.search(data) is None)
+            ):
+                return null if data is None else REJECT
+            for search, inverse in patterns:
+                if bool(search(data)) is inverse:
+                    return REJECT
+            return data
+
+        return accept
 
 
 class StrictChoiceField(FastAccept, serializers.ChoiceField):
@@ -152,8 +163,15 @@ class StrictChoiceField(FastAccept, serializers.ChoiceField):
     def fast_plan(self):
         return None if self.validators else ()
 
-    def accept(self, data, plan):
-        return data if type(data) is str and data in self.choices else REJECT
+    def acceptor(self, plan):
+        choices, null = self.choices, self._null
+
+        def accept(data):
+            if type(data) is str and data in choices:
+                return data
+            return null if data is None else REJECT
+
+        return accept
 
 
 class StrictIntegerField(FastAccept, serializers.IntegerField):
@@ -168,8 +186,15 @@ class StrictIntegerField(FastAccept, serializers.IntegerField):
         # Unbounded, DRF's str() round trip refuses integers of thousands of digits: stay far below.
         return _bounds(self, MinValueValidator, MaxValueValidator, -(2**63), 2**63)
 
-    def accept(self, data, plan):
-        return data if type(data) is int and plan[0] <= data <= plan[1] else REJECT
+    def acceptor(self, plan):
+        (low, high, _), null = plan, self._null
+
+        def accept(data):
+            if type(data) is int and low <= data <= high:
+                return data
+            return null if data is None else REJECT
+
+        return accept
 
 
 class StrictFloatField(FastAccept, serializers.FloatField):
@@ -183,14 +208,19 @@ class StrictFloatField(FastAccept, serializers.FloatField):
     def fast_plan(self):
         return _bounds(self, MinValueValidator, MaxValueValidator, -math.inf, math.inf)
 
-    def accept(self, data, plan):
-        kind = type(data)
-        # DRF returns float(data), an int too; float() overflows past ~1e308, hence the int bound.
-        if kind is float or (kind is int and -(2**63) <= data <= 2**63):
-            value = float(data)
-            if math.isfinite(value) and plan[0] <= value <= plan[1]:
-                return value
-        return REJECT
+    def acceptor(self, plan):
+        (low, high, _), null = plan, self._null
+
+        def accept(data):
+            kind = type(data)
+            # DRF returns float(data), an int too; float() overflows past ~1e308, hence the int bound.
+            if kind is float or (kind is int and -(2**63) <= data <= 2**63):
+                value = float(data)
+                if math.isfinite(value) and low <= value <= high:
+                    return value
+            return null if data is None else REJECT
+
+        return accept
 
 
 class StrictBooleanField(FastAccept, serializers.BooleanField):
@@ -204,8 +234,15 @@ class StrictBooleanField(FastAccept, serializers.BooleanField):
     def fast_plan(self):
         return None if self.validators else ()
 
-    def accept(self, data, plan):
-        return data if type(data) is bool else REJECT
+    def acceptor(self, plan):
+        null = self._null
+
+        def accept(data):
+            if type(data) is bool:
+                return data
+            return null if data is None else REJECT
+
+        return accept
 
 
 class StrictSerializer(FastAccept, serializers.Serializer):
@@ -260,26 +297,31 @@ class StrictSerializer(FastAccept, serializers.Serializer):
             plan.append((field.field_name, field.fast, getattr(self, "validate_" + field.field_name, None), optional))
         return plan
 
-    def accept(self, data, plan):
-        # DRF's run_validation for a plain dict (no HTML form input), in the same order.
-        if type(data) is not dict:
-            return REJECT
-        value, present = {}, 0
-        try:
-            for name, fast, validate_field, optional in plan:
-                if name in data:
-                    item = fast(data[name])
-                    if item is REJECT:
+    def acceptor(self, plan):
+        null, validates = self._null, self._validates
+
+        def accept(data):
+            # DRF's run_validation for a plain dict (no HTML form input), in the same order.
+            if type(data) is not dict:
+                return null if data is None else REJECT
+            value, present = {}, 0
+            try:
+                for name, fast, validate_field, optional in plan:
+                    if name in data:
+                        item = fast(data[name])
+                        if item is REJECT:
+                            return REJECT
+                        value[name] = item if validate_field is None else validate_field(item)
+                        present += 1
+                    elif not optional:
                         return REJECT
-                    value[name] = item if validate_field is None else validate_field(item)
-                    present += 1
-                elif not optional:
-                    return REJECT
-        except _FAILURES:  # from a validate_<name> method
-            return REJECT
-        if present != len(data):  # an unknown property
-            return REJECT
-        return _validated(self, value)
+            except _FAILURES:  # from a validate_<name> method
+                return REJECT
+            if present != len(data):  # an unknown property
+                return REJECT
+            return _validated(self, value) if validates else value
+
+        return accept
 
 
 class StrictListSerializer(FastAccept, serializers.ListSerializer):
@@ -312,23 +354,30 @@ class StrictListSerializer(FastAccept, serializers.ListSerializer):
         overridden = type(self).run_child_validation is not serializers.ListSerializer.run_child_validation
         return None if overridden or not isinstance(self.child, FastAccept) else self.child.fast
 
-    def accept(self, data, plan):
-        # DRF's run_validation for a list. The lengths are read here, not planned: to_internal_value
-        # swaps min_length while it runs.
-        if type(data) is not list or not (data or self.allow_empty):
-            return REJECT
-        size = len(data)
-        if (self.min_length is not None and size < self.min_length) or (
-            self.max_length is not None and size > self.max_length
-        ):
-            return REJECT
-        items = []
-        for item in data:
-            if (item := plan(item)) is REJECT:
+    def acceptor(self, plan):
+        null, validates = self._null, self._validates
+
+        def accept(data):
+            # DRF's run_validation for a list. The lengths are read here, not bound in:
+            # to_internal_value swaps min_length while it runs.
+            if type(data) is not list:
+                return null if data is None else REJECT
+            size = len(data)
+            if (
+                not (data or self.allow_empty)
+                or (self.min_length is not None and size < self.min_length)
+                or (self.max_length is not None and size > self.max_length)
+            ):
                 return REJECT
-            items.append(item)
-        try:
-            items = self.validate_items(items)
-        except _FAILURES:
-            return REJECT
-        return _validated(self, items)
+            items = []
+            for item in data:
+                if (item := plan(item)) is REJECT:
+                    return REJECT
+                items.append(item)
+            try:
+                items = self.validate_items(items)
+            except _FAILURES:
+                return REJECT
+            return _validated(self, items) if validates else items
+
+        return accept
