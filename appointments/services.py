@@ -217,12 +217,14 @@ def _references_query(
 ) -> tuple[tuple[tuple[type[Model], int], ...], list]:
     """The shape of ``_references_sql`` for ``wanted`` (ids that cannot name a row left out, as
     are models left with none), and its parameters."""
-    ids = {model: {parse_id(value) for value in values} - {None} for model, values in wanted.items()}
-    shape, params = [], []
-    for model, pks in ids.items():
+    shape, params, enterprise_pk = [], [], enterprise.pk
+    for model, values in wanted.items():
+        pks = set(map(parse_id, values))
+        pks.discard(None)
         if pks:
             shape.append((model, len(pks)))
-            params += [enterprise.pk, *pks]
+            params.append(enterprise_pk)
+            params += pks
     return tuple(shape), params
 
 
