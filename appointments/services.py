@@ -195,6 +195,7 @@ class PresumedReferences:
 
     def __init__(self, enterprise: Enterprise, wanted: dict[type[Model], Collection[str]]):
         self.enterprise = enterprise
+        self.enterprise_pk = enterprise.pk  # once, not per presumed row
         self.wanted = wanted
 
     @functools.cached_property
@@ -206,7 +207,7 @@ class PresumedReferences:
 
     def one(self, model, value):
         pk = parse_id(value)
-        return None if pk is None else loaded(model, id=pk, enterprise_id=self.enterprise.pk)
+        return None if pk is None else loaded(model, id=pk, enterprise_id=self.enterprise_pk)
 
     def many(self, model, values):
         return {value: row for value in values if (row := self.one(model, value)) is not None}
