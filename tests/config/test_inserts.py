@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from appointments.models import Appointment, AppointmentParticipant
 from appointments.services import ParticipantInput
+from config import inserts
 from config.inserts import Condition, Rows, _chain_statement, insert_tables
 from config.instances import loaded, unsaved
 from locations.models import Location
@@ -262,8 +263,35 @@ def test_the_invites_statement_is_short_enough_for_psycopg_to_remember(acme):
     }
     condition = PresumedReferences(acme.enterprise, invite_references(invite)).exist
     shape = ((Location, None), (Appointment, "location"), (AppointmentParticipant, "appointment"))
-    statement = _chain_statement(shape, condition.sql)
-    assert len(statement.encode()) <= getattr(_queries, "MAX_CACHED_STATEMENT_LENGTH", 4096)
+    named = tuple(f"public.{model._meta.db_table}_id_seq" for model, _ in shape)
+    for sequences in ((None,) * 3, named):  # a process's first statement, then the others
+        statement = _chain_statement(shape, condition.sql, sequences)
+        assert len(statement.encode()) <= getattr(_queries, "MAX_CACHED_STATEMENT_LENGTH", 4096)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="one statement on PostgreSQL only")
+def test_the_first_write_looks_up_each_tables_sequence_and_later_ones_name_it(acme, monkeypatch):
+    monkeypatch.setattr(inserts, "_sequences", {})
+
+    def write():
+        location = Location(country_code="BE", latitude=50.0, longitude=4.0, time_zone="Europe/Brussels")
+        appointment = unsaved(
+            Appointment, enterprise_id=acme.enterprise.pk, status="OUTGOING_INVITE", subject_id=acme.subject.pk,
+            office_id=acme.office.pk, meeting_type="ON_LOCATION",
+        )
+        with CaptureQueriesContext(connection) as queries:
+            insert_tables(Rows(Location, [location]), Rows(Appointment, [appointment], link="location", parents=[location]), now=timezone.now())
+        [statement] = [query["sql"] for query in queries if query["sql"].startswith("WITH")]
+        assert Appointment.objects.get(pk=appointment.pk).location_id == location.pk
+        return statement
+
+    first, second = write(), write()
+    assert first.count("pg_get_serial_sequence") == 4  # two drawn from, two answered
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [Location._meta.db_table])
+        [(location_sequence,)] = cursor.fetchall()
+    assert inserts._sequences[Location] == location_sequence
+    assert "pg_get_serial_sequence" not in second and f"'{location_sequence}'::regclass" in second
 
 
 def test_a_parent_must_be_one_of_the_previous_tables_rows(acme):
