@@ -283,7 +283,11 @@ _sequences: dict[type[Model], str] = {}
 
 
 def _insert_in_one_statement(
-    db: BaseDatabaseWrapper, tables: Sequence[Rows], positions: Sequence[list[int | None] | None], stamp, condition: Condition | None
+    db: BaseDatabaseWrapper,
+    tables: Sequence[Rows],
+    positions: Sequence[list[int | None] | None],
+    stamp,
+    condition: Condition | None,
 ) -> list[list[int]] | None:
     """PostgreSQL: every table in one statement; returns each table's new primary keys, or None
     when the condition did not hold."""
@@ -343,7 +347,8 @@ def _chain_statement(
             sequence = f"(SELECT pg_get_serial_sequence('{table}', '{pk}'))"
             looked_up.append(sequence)
         else:
-            sequence = "'{}'".format(known.replace("'", "''").replace("%", "%%"))  # a literal; % is psycopg's
+            # A string literal: quotes doubled, and % too (psycopg's placeholders start with it).
+            sequence = "'{}'".format(known.replace("'", "''").replace("%", "%%"))
         sequence += "::regclass"
         ctes.append(
             f"{new} AS (SELECT nextval({sequence}) AS id, document, ordinal "

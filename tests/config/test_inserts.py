@@ -280,7 +280,10 @@ def test_the_first_write_looks_up_each_tables_sequence_and_later_ones_name_it(ac
             office_id=acme.office.pk, meeting_type="ON_LOCATION",
         )
         with CaptureQueriesContext(connection) as queries:
-            insert_tables(Rows(Location, [location]), Rows(Appointment, [appointment], link="location", parents=[location]), now=timezone.now())
+            insert_tables(
+                Rows(Location, [location]), Rows(Appointment, [appointment], link="location", parents=[location]),
+                now=timezone.now(),
+            )
         [statement] = [query["sql"] for query in queries if query["sql"].startswith("WITH")]
         assert Appointment.objects.get(pk=appointment.pk).location_id == location.pk
         return statement
