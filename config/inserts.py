@@ -76,32 +76,32 @@ def insert_tables(*tables: Rows, now: datetime, condition: Condition | None = No
     equal. No signals are sent, as with ``bulk_create``.
     """
     positions = [_parent_positions(previous, table) for previous, table in zip((None, *tables), tables)]
-    # The connection itself, once: each read through django.db.connection looks it up again in
-    # asgiref's Local, 17 K instructions (five per invite were here: 2% of its instructions).
+    # The connection itself, once, for every step of the write: each read through
+    # django.db.connection looks it up again in asgiref's Local, 17 K instructions (five per
+    # invite were here: 2% of its instructions).
     db = connections[DEFAULT_DB_ALIAS]
-    postgresql = db.vendor == "postgresql"
-    stamp = _prepared_stamp(tables, now, postgresql)
-    if postgresql:
+    stamp = _prepared_stamp(db, tables, now)
+    if db.vendor == "postgresql":
         pks = _insert_in_one_statement(db, tables, positions, stamp, condition)
         if pks is None:
             return False
         for index, (table, parents) in enumerate(zip(tables, positions)):
             _link(table, parents, pks[index - 1] if index else [])
     else:
-        with transaction.atomic():
-            if condition is not None and not _holds(condition):
+        with transaction.atomic(using=db.alias):
+            if condition is not None and not _holds(db, condition):
                 return False
             pks = []
             for table, parents in zip(tables, positions):
                 _link(table, parents, pks[-1] if pks else [])
-                pks.append(_insert_values(table.model, table.objects, stamp))
+                pks.append(_insert_values(db, table.model, table.objects, stamp))
     for table, table_pks in zip(tables, pks):
         _saved(table, table_pks, now, db.alias)
     return True
 
 
-def _holds(condition: Condition) -> bool:
-    with connection.cursor() as cursor:
+def _holds(db: BaseDatabaseWrapper, condition: Condition) -> bool:
+    with db.cursor() as cursor:
         cursor.execute(condition.sql, condition.params)
         [(holds,)] = cursor.fetchall()
     return bool(holds)
@@ -182,17 +182,17 @@ def _documents(model: type[Model], objects: Sequence[Model], stamp) -> list[dict
     ]
 
 
-def _prepared_stamp(tables: Sequence[Rows], now: datetime, postgresql: bool):
+def _prepared_stamp(db: BaseDatabaseWrapper, tables: Sequence[Rows], now: datetime):
     """``now`` as the database driver takes it, prepared once for every table: each stamped
     column is a plain DateTimeField (``_columns``), and preparing took a few microseconds. On
     PostgreSQL that preparing returns an aware datetime unchanged (psycopg takes it as it is), so
     it is not asked."""
-    if postgresql and timezone.is_aware(now):
+    if db.vendor == "postgresql" and timezone.is_aware(now):
         return now
     for table in tables:
         fields, stamped = _columns(table.model)
         if any(stamped):
-            return fields[stamped.index(True)].get_db_prep_save(now, connection)
+            return fields[stamped.index(True)].get_db_prep_save(now, db)
     return None
 
 
@@ -373,7 +373,7 @@ def _chain_statement(
     return f"WITH {', '.join(ctes)} SELECT {', '.join(results + looked_up)}"
 
 
-def _insert_values(model: type[Model], objects: Sequence[Model], stamp) -> list[int]:
+def _insert_values(db: BaseDatabaseWrapper, model: type[Model], objects: Sequence[Model], stamp) -> list[int]:
     """Other databases: multi-row ``INSERT … VALUES … RETURNING``, as many as the database's
     parameter limit needs; returns the new primary keys."""
     if not objects:
@@ -381,8 +381,8 @@ def _insert_values(model: type[Model], objects: Sequence[Model], stamp) -> list[
     fields, _ = _columns(model)
     rows = _prepared_rows(model, objects, stamp)
     pks = []
-    per_statement = min(connection.ops.bulk_batch_size(fields, objects), len(objects))
-    with connection.cursor() as cursor:
+    per_statement = min(db.ops.bulk_batch_size(fields, objects), len(objects))
+    with db.cursor() as cursor:
         for start in range(0, len(rows), per_statement):
             chunk = rows[start : start + per_statement]
             cursor.execute(_values_statement(model, len(chunk)), [value for row in chunk for value in row])
