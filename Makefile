@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test migrate seed clean bench bench-instructions bench-geocode bench-import browser-deps serve fuzz
+.PHONY: install run test migrate seed clean bench bench-geocode bench-import browser-deps serve fuzz
 
 # Idempotent: re-installs only when pyproject.toml changed since the last install.
 $(STAMP): pyproject.toml
@@ -35,8 +35,11 @@ browser-deps:
 test: install browser-deps
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# Everything the commands above write: the virtualenv, the SQLite database, collected static files,
+# the geocoding index (var/), the package metadata and the test tools' caches.
 clean:
-	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache
+	rm -rf $(VENV) db.sqlite3 staticfiles var build *.egg-info .pytest_cache .hypothesis .schemathesis
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +
 
 # --- Production server and API fuzzing ------------------------------------------------------------
 # `make serve`: gunicorn (config/gunicorn.py; workers = WEB_CONCURRENCY or cores + 1) on the
@@ -50,25 +53,19 @@ serve: migrate
 fuzz: install
 	$(BIN)/python -m tests.fuzz
 
-# --- Benchmarks -----------------------------------------------------------------------------------
+# --- Benchmarks (tools/bench/) --------------------------------------------------------------------
 # Offline geocoding: cold first lookup, memory, warm lookup, cache hit rate.
 bench-geocode: install
-	$(BIN)/python bench/geocode_offline.py
+	$(BIN)/python tools/bench/geocode_offline.py
 
-# Invite throughput and latency against a one-row-insert baseline (PostgreSQL, gunicorn, wrk).
+# Invite throughput and latency against a one-row-insert baseline (PostgreSQL, gunicorn, wrk), with
+# tools.bench.settings. BENCH_ARGS e.g. "--breakdown" or "--against REV".
 bench: install
 	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
-	$(BIN)/python bench/invite_load.py $(BENCH_ARGS)
+	$(BIN)/python tools/bench/invite_load.py $(BENCH_ARGS)
 
-# CPU instructions per invite and per baseline request in one process, under valgrind: runs agree
-# within a hundred instructions back to back, so it tells small changes apart. BENCH_ARGS="--against REV"
-# compares a commit.
-bench-instructions: install
-	command -v valgrind >/dev/null || (apt-get update -qq && apt-get install -y -qq valgrind)
-	$(BIN)/python bench/profile_invite.py --instructions $(BENCH_ARGS)
-
-# --- Bulk import benchmark (issue 6): import rate vs the API's sequential rate, peak memory. ---
-# Needs PostgreSQL; the database is created if missing. BENCH_ARGS e.g. "--rows 20000".
+# Bulk import rate vs the API's sequential rate, and peak memory. Needs PostgreSQL; the database is
+# created if missing. BENCH_ARGS e.g. "--rows 20000".
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/invites_bench
 bench-import: install
-	DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python bench/import_invites.py $(BENCH_ARGS)
+	DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python tools/bench/import_invites.py $(BENCH_ARGS)

@@ -14,7 +14,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from modeltranslation.admin import TabbedTranslationAdmin
 
-from config.admin import SuperuserReadOnlyAdmin
+from core.admin import SuperuserReadOnlyAdmin
 from locations.models import Location
 from participants.admin import AUDIT_FIELDS, EnterpriseScopedAdmin, staff_enterprise_id
 
@@ -28,7 +28,7 @@ admin.site.site_title = settings.PRODUCT_NAME
 admin.site.index_title = "Enterprises, staff, customers and appointments"
 
 
-class TenantOwnedAdmin(EnterpriseScopedAdmin):
+class EnterpriseOwnedAdmin(EnterpriseScopedAdmin):
     list_filter = ("enterprise",)
     autocomplete_fields = ("enterprise",)
     readonly_fields = AUDIT_FIELDS
@@ -45,13 +45,13 @@ class TenantOwnedAdmin(EnterpriseScopedAdmin):
 
 
 @admin.register(Subject)
-class SubjectAdmin(TabbedTranslationAdmin, TenantOwnedAdmin):
+class SubjectAdmin(TabbedTranslationAdmin, EnterpriseOwnedAdmin):
     list_display = ("name", "enterprise", "external_id", "updated_at")
     search_fields = ("name", "external_id")
 
 
 @admin.register(Office)
-class OfficeAdmin(TenantOwnedAdmin):
+class OfficeAdmin(EnterpriseOwnedAdmin):
     list_display = ("name", "location", "enterprise", "external_id")
     search_fields = ("name", "external_id")
     autocomplete_fields = ("enterprise", "location")
@@ -59,7 +59,7 @@ class OfficeAdmin(TenantOwnedAdmin):
 
 
 @admin.register(Listing)
-class ListingAdmin(TenantOwnedAdmin):
+class ListingAdmin(EnterpriseOwnedAdmin):
     list_display = ("title", "location", "enterprise", "external_id")
     search_fields = ("title", "external_id")
     autocomplete_fields = ("enterprise", "location")
@@ -67,13 +67,13 @@ class ListingAdmin(TenantOwnedAdmin):
 
 
 @admin.register(LeadSegment)
-class LeadSegmentAdmin(TenantOwnedAdmin):
+class LeadSegmentAdmin(EnterpriseOwnedAdmin):
     list_display = ("code", "name", "enterprise", "external_id")
     search_fields = ("code", "name", "external_id")
 
 
 @admin.register(CallbackRequest)
-class CallbackRequestAdmin(TenantOwnedAdmin):
+class CallbackRequestAdmin(EnterpriseOwnedAdmin):
     list_display = ("__str__", "customer", "phone", "enterprise", "created_at")
     search_fields = ("phone", "note", "external_id", "customer__last_name", "customer__email")
     autocomplete_fields = ("enterprise", "customer")

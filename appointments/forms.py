@@ -12,9 +12,9 @@ from django.conf import settings
 from django.db.models import Q
 from rest_framework.exceptions import ValidationError
 
-from config.errors import DomainError
-from config.exceptions import validation_violations
-from locations.languages import API_LANGUAGES, to_api
+from core.errors import DomainError
+from core.exceptions import validation_violations
+from core.languages import API_LANGUAGES, to_api
 from participants.models import Customer, Employee
 
 from .api.serializers import parse_invite_request

@@ -5,21 +5,18 @@ Keys are scoped per API client and live in the database, so every app server beh
 balancer agrees, and the database arbitrates races:
 
 - the first request *inserts* the key (a unique constraint lets exactly one insert win) and runs;
-- the appointment is bound to the key *inside the transaction that creates it*
-  (``invite_create``'s ``on_created``), and only while the request still owns the key: creation
-  and "this key is used" are committed together or not at all;
+- the appointment is bound to the key *inside the transaction that creates it*, and only while
+  the request still owns the key: creation and "this key is used" are committed together or not
+  at all;
 - same key + same body (sha256 of the canonical JSON) within ``IDEMPOTENCY_KEY_TTL_HOURS`` → the
   original ``201`` replayed with ``Idempotent-Replayed: true``; a different body → 422
   ``IDEMPOTENCY_KEY_REUSED``; still running → 409 ``IDEMPOTENCY_KEY_IN_USE``;
 - a request that fails (4xx/5xx) releases the key, so a retry can proceed; a key held by a worker
   that died is taken over after ``IDEMPOTENCY_LOCK_SECONDS``.
-
-No transaction is held open while the invite runs (it geocodes over the network).
 """
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import logging
@@ -27,25 +24,22 @@ import re
 import uuid
 from collections.abc import Callable
 from datetime import timedelta
-from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.db import DatabaseError, IntegrityError, models, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework.response import Response
 
-from config.errors import DomainError
+from core.errors import DomainError
 
-if TYPE_CHECKING:
-    from .models import Appointment  # models imports this module
-
+from .models import IDEMPOTENCY_KEY_MAX_LENGTH as MAX_KEY_LENGTH
+from .models import Appointment, IdempotencyKey
 
 logger = logging.getLogger(__name__)
 
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
-MAX_KEY_LENGTH = 255
 # Visible ASCII only: keys are compared byte for byte and may end up in logs.
 _VALID_KEY = re.compile(rf"^[\x21-\x7e]{{1,{MAX_KEY_LENGTH}}}$")
 
@@ -69,69 +63,43 @@ class IdempotencyKeyReused(DomainError):
     default_message = _("This Idempotency-Key was already used with a different request body")
 
 
-class IdempotencyKey(models.Model):
-    api_client = models.ForeignKey(settings.OAUTH2_PROVIDER_APPLICATION_MODEL, on_delete=models.CASCADE, related_name="+")
-    key = models.CharField(max_length=MAX_KEY_LENGTH)
-    request_hash = models.CharField(max_length=64, help_text="sha256 of the canonical JSON request body")
-    created_at = models.DateTimeField(default=timezone.now)
-    # The request that holds the key (a fencing token) and since when; both cleared when done.
-    owner = models.UUIDField(null=True, blank=True)
-    locked_at = models.DateTimeField(null=True, blank=True)
-    appointment = models.ForeignKey(
-        "appointments.Appointment", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
-    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
-    response_body = models.JSONField(null=True, blank=True)
-
-    class Meta:
-        app_label = "appointments"
-        constraints = [models.UniqueConstraint(fields=["api_client", "key"], name="idempotency_key_unique_per_client")]
-        indexes = [models.Index(fields=["created_at"], name="idempotency_key_created_idx")]
-
-    def __str__(self):
-        return f"{self.key} ({self.api_client_id})"
-
-
 def request_fingerprint(data) -> str:
     """The same JSON body, however it is spaced or its keys ordered, gives the same hash."""
     canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def idempotent(
-    request,
-    create: Callable[[Callable[[Appointment], None] | None], Response],
-    replay: Callable[[int], Response],
-) -> Response:
-    """Run ``create(on_created)`` at most once per API client and ``Idempotency-Key`` header.
+def idempotent(request, create: Callable[[], Appointment], render: Callable[[Appointment], Response]) -> Response:
+    """Run ``create()`` at most once per API client and ``Idempotency-Key`` header, and answer
+    ``render(appointment)``. Without the header, it simply runs.
 
-    ``create`` passes ``on_created`` to ``invite_create``: it binds the key to the new appointment
-    in the same transaction. ``replay(appointment_id)`` renders an appointment whose creator died
-    before it could store its response. Without the header, ``create(None)`` simply runs.
+    With it, the key is bound to the new appointment in the transaction that creates it, so both
+    are committed or neither; a retry replays the first answer.
     """
     key = request.headers.get(HEADER)
     if key is None:
-        return create(None)
+        return render(create())
     if not _VALID_KEY.match(key):
         raise IdempotencyKeyInvalid(arguments={"header": HEADER})
     held = _claim(api_client_id=request.auth.application_id, key=key, request_hash=request_fingerprint(request.data))
     if held.response_status is not None:
         return Response(held.response_body, status=held.response_status, headers={REPLAYED_HEADER: "true"})
     if held.appointment_id is not None:
-        response = replay(held.appointment_id)
+        # Its creator died before it could store the response: render the appointment it made.
+        response = render(Appointment.objects.get(pk=held.appointment_id))
         response[REPLAYED_HEADER] = "true"
         _complete(held, response)
         return response
 
     try:
-        response = create(functools.partial(_bind_appointment, held))
+        with transaction.atomic():
+            appointment = create()
+            _bind_appointment(held, appointment)
     except BaseException:
         _release(held)
         raise
-    if response.status_code >= 400:
-        _release(held)
-    else:
-        _complete(held, response)
+    response = render(appointment)
+    _complete(held, response)
     return response
 
 

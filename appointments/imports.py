@@ -1,10 +1,8 @@
 """Bulk import of invites: rows of a JSON Lines or CSV file, checked and written in batches.
 
 Every row becomes the API's request body first (a JSONL line *is* one; a CSV row is converted), is
-parsed by the API's own ``InviteRequestSerializer`` and goes through the service's own rules
-(``invite_check``) and write (``invites_write``). Batching only changes how often the database is
-asked: the references of a whole batch are loaded in one query per model, and the batch's invites
-are written with three INSERTs. A row that fails never stops the others.
+parsed by the API's own ``InviteRequestSerializer`` and created by ``invites_create``, the batch
+form of ``invite_create`` with the same rules. A row that fails never stops the others.
 """
 
 from __future__ import annotations
@@ -13,38 +11,29 @@ import csv
 import json
 import re
 import time
-from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager, nullcontext
-from dataclasses import dataclass, field
-from functools import partial
+from contextlib import nullcontext
+from dataclasses import dataclass
 from itertools import islice
 from typing import IO, Any
 
-from django.db import DatabaseError, connection, connections, transaction
-from django.db.models import Model, Q
+from django.db import DatabaseError, transaction
 from rest_framework.exceptions import ParseError, ValidationError
 from rest_framework.utils.json import strict_constant
 
-from config.errors import DomainError
-from config.exceptions import EXCEPTION_CODES, validation_code, validation_violations
-from config.instances import loaded
+from core.errors import DomainError
+from core.exceptions import EXCEPTION_CODES, validation_code, validation_violations
+from core.languages import API_LANGUAGES
 from locations.geocoding import Address, GeocodingUnavailable, geocode
-from locations.languages import API_LANGUAGES
 from locations.models import Location
 from participants.models import Enterprise
 
-from .api.serializers import parse_invite_request
-from .models import Appointment, Office
-from .services import Actor, InviteDraft, invite_check, invite_references, invites_write, parse_id
+from .api.bulk_parser import InviteBodyParser
+from .services import Actor, BatchResult, invites_create
 
-EXTERNAL_PREFIX = "external://"
 DEFAULT_BATCH_SIZE = 1000
-# Every value a batch looks up is a bind parameter, and PostgreSQL takes at most 65,535 in a
-# statement with server-side binding: lookups go in chunks, and a batch's external ids must fit.
+# A batch's external ids are looked up in one statement, within PostgreSQL's 65,535 parameters.
 MAX_BATCH_SIZE = 10_000
-LOOKUP_CHUNK = 10_000
 
 
 @dataclass(frozen=True)
@@ -175,77 +164,6 @@ def _number(value: str) -> float | str:
         return value
 
 
-# --- References ----------------------------------------------------------------------------------
-
-
-class ImportReferences:
-    """References by id or by the resource's own ``external://VALUE``, within the enterprise,
-    answered from rows loaded up front: one query per model for a whole batch."""
-
-    querysets = {Office: Office.objects.select_related("location")}
-
-    def __init__(self, enterprise: Enterprise):
-        self.enterprise = enterprise
-        self.found: dict[type, dict[str, Any]] = {}
-
-    def _queryset(self, model):
-        return self.querysets.get(model, model._default_manager).filter(enterprise=self.enterprise)
-
-    def load(self, wanted: dict[type, set[str]]) -> ImportReferences:
-        self.found = {model: self._load(model, values) for model, values in wanted.items()}
-        return self
-
-    def load_for(self, invites: Iterable[dict]) -> ImportReferences:
-        """Load what the given ``invite_check`` keyword arguments reference."""
-        wanted: dict[type, set[str]] = defaultdict(set)
-        for invite in invites:
-            for model, values in invite_references(invite).items():
-                wanted[model] |= values
-        return self.load(wanted)
-
-    def _load(self, model, values: set[str]) -> dict[str, Any]:
-        ids = {parse_id(value) for value in values} - {None}
-        external = {value.removeprefix(EXTERNAL_PREFIX) for value in values if value.startswith(EXTERNAL_PREFIX)}
-        if not ids and not external:
-            return {}
-        by_id, by_external = {}, {}
-        ids, external = sorted(ids), sorted(external)
-        for start in range(0, max(len(ids), len(external)), LOOKUP_CHUNK):
-            window = slice(start, start + LOOKUP_CHUNK)
-            matching = self._queryset(model).filter(Q(pk__in=ids[window]) | Q(external_id__in=external[window]))
-            for row in self._rows(model, matching):
-                by_id[row.pk] = row
-                by_external[row.external_id] = row
-        found = {}
-        for value in values:
-            row = (
-                by_external.get(value.removeprefix(EXTERNAL_PREFIX))
-                if value.startswith(EXTERNAL_PREFIX)
-                else by_id.get(parse_id(value))
-            )
-            if row is not None:
-                found[value] = row
-        return found
-
-    def _rows(self, model, matching) -> Iterable[Model]:
-        if model in self.querysets:
-            return matching
-        # The rows only serve as foreign keys: their id and external id, built without the ORM's
-        # per-row work (a batch may reference thousands); other columns load when read.
-        pk = model._meta.pk.attname
-        return (
-            loaded(model, **{pk: id_, "external_id": external_id, "enterprise_id": self.enterprise.pk})
-            for id_, external_id in matching.values_list("pk", "external_id")
-        )
-
-    def one(self, model, value):
-        return self.found.get(model, {}).get(value)
-
-    def many(self, model, values):
-        found = self.found.get(model, {})
-        return {value: found[value] for value in values if value in found}
-
-
 # --- Geocoding -----------------------------------------------------------------------------------
 
 
@@ -300,13 +218,14 @@ class ImportSummary:
 
 
 class InviteImport:
-    """Import rows into one enterprise. ``on_error`` hears of every violation, ``on_batch`` of the
-    summary after every batch.
+    """Import rows into one enterprise through ``invites_create``, a batch at a time.
+    ``on_error`` hears of every violation, ``on_batch`` of the summary after every batch.
 
     A row whose ``externalId`` already exists in the enterprise (or earlier in the file) is skipped.
-    Without ``atomic`` each batch is written in one transaction and, should that fail, row by row,
-    so that each row is all or nothing; with ``atomic`` the whole run is one transaction, rolled
-    back if any row failed. ``dry_run`` checks everything and writes nothing.
+    Without ``atomic`` each batch is written in one transaction and, should the database refuse it,
+    row by row, so that each row is all or nothing; with ``atomic`` the whole run is one
+    transaction, rolled back if any row failed. ``dry_run`` checks and writes everything, then
+    rolls it back.
     """
 
     def __init__(
@@ -330,167 +249,84 @@ class InviteImport:
         self.on_batch = on_batch
         self.seen_external_ids: set[str] = set()
         self.summary = ImportSummary(dry_run=dry_run)
+        self.parse = InviteBodyParser()
 
     def run(self, rows: Iterable[Row]) -> ImportSummary:
         started = time.monotonic()
-        with transaction.atomic() if self.atomic else nullcontext(), self._writer() as write:
+        with transaction.atomic() if self.atomic else nullcontext():
             rows = iter(rows)
-            pending = None  # the previous batch: how its check went, and its write under way
             while batch := list(islice(rows, self.batch_size)):
-                checked, drafts = self._batch(batch)
-                if pending is not None:
-                    self._finish(*pending, started)
-                pending = (checked, write(drafts))
-            if pending is not None:
-                self._finish(*pending, started)
+                errors = self._import(batch)
+                for error in sorted(errors, key=lambda error: error.line):
+                    self.on_error(error)
+                self.summary.seconds = time.monotonic() - started
+                self.on_batch(self.summary)
             if self.atomic and self.summary.failed and not self.summary.dry_run:
                 transaction.set_rollback(True)
                 self.summary.rolled_back = True
         self.summary.seconds = time.monotonic() - started
         return self.summary
 
-    @contextmanager
-    def _writer(self) -> Iterator[Callable[[list], Future]]:
-        """How batches are written: in a thread of its own on PostgreSQL, so that the next batch
-        is checked while the database works on this one (its foreign-key checks and indexes cost
-        as much time as the Python side); in this thread when there is one transaction to stay in
-        (``atomic``, or a caller's) or nothing to write."""
-        if self.atomic or self.summary.dry_run or connection.vendor != "postgresql" or connection.in_atomic_block:
-
-            def write_here(drafts):
-                future = Future()
-                future.set_result(self._write(drafts))
-                return future
-
-            yield write_here
-            return
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-writer") as pool:
+    def _import(self, batch: list[Row]) -> list[RowError]:
+        """Import a batch; returns its rows' violations."""
+        self.summary.rows += len(batch)
+        errors: list[RowError] = []
+        invites: list[tuple[int, dict]] = []
+        for row in batch:
             try:
-                yield partial(pool.submit, self._write)
-            finally:
-                pool.submit(connections.close_all).result()  # the writer thread's own connection
-
-    def _finish(self, checked: Checked, write: Future, started: float) -> None:
-        """Account for a batch once written, and report its errors in line order."""
-        written = write.result()
-        for error, external_id in written.refused:
-            self.seen_external_ids.discard(external_id)
-            checked.fail([error])
-        self.summary.rows += checked.rows
-        self.summary.created += written.created
-        self.summary.skipped += checked.skipped + written.skipped
-        self.summary.failed += checked.failed
-        for error in sorted(checked.errors, key=lambda error: error.line):
-            self.on_error(error)
-        self.summary.seconds = time.monotonic() - started
-        self.on_batch(self.summary)
-
-    def _batch(self, batch: list[Row]) -> tuple[Checked, list[tuple[int, InviteDraft]]]:
-        """Check a batch's rows: how that went, and the drafts to write."""
-        checked = Checked(rows=len(batch))
-        parsed = [(row.line, invite) for row in batch if (invite := self._parse(row, checked)) is not None]
-        external_ids = {invite["external_id"] for _, invite in parsed} - {None}
-        existing = self._existing(external_ids)
-        references = ImportReferences(self.enterprise).load_for(invite for _, invite in parsed)
-        drafts = []
-        for line, invite in parsed:
-            external_id = invite["external_id"]
-            if external_id is not None and (external_id in existing or external_id in self.seen_external_ids):
-                checked.skipped += 1
+                invite = self._parse(row)
+            except RowFailed as failed:
+                errors.extend(failed.errors)
                 continue
-            try:
-                draft = invite_check(references=references, geocoder=self.geocoder, **invite)
-            except DomainError as error:
-                checked.fail([RowError(line, error.code, error.message, _domain_pointer(error))])
-                continue
-            if external_id is not None:
-                self.seen_external_ids.add(external_id)
-            drafts.append((line, draft))
-        return checked, drafts
-
-    def _parse(self, row: Row, checked: Checked) -> dict | None:
-        """The row's ``invite_check`` keyword arguments, or None after reporting why it has none."""
-        if row.error is not None:
-            checked.fail([row.error])
-            return None
+            if invite["external_id"] in self.seen_external_ids:
+                self.summary.skipped += 1
+            else:
+                invites.append((row.line, invite))
         try:
-            return parse_invite_request(row.body)
-        except ValidationError as error:
-            violations = [
-                RowError(row.line, validation_code(detail), str(detail), pointer)
-                for pointer, detail in validation_violations(error.detail)
-            ]
-            checked.fail(violations)
-            return None
+            results = [(invites, self._create([invite for _, invite in invites]))]
+        except DatabaseError:
+            # Find the row(s) the database refused; the others still go in, each all or nothing.
+            results = []
+            for line, invite in invites:
+                try:
+                    results.append(([(line, invite)], self._create([invite])))
+                except DatabaseError as error:
+                    errors.append(RowError(line, "WRITE_FAILED", str(error).strip().splitlines()[0]))
+        for rows, result in results:
+            for index, error in result.failed.items():
+                errors.append(RowError(rows[index][0], error.code, error.message, _domain_pointer(error)))
+            self.seen_external_ids.update(rows[index][1]["external_id"] for index in result.created)
+            self.seen_external_ids.discard(None)
+            self.summary.created += len(result.created)
+            self.summary.skipped += len(result.skipped)
+        self.summary.failed += len({error.line for error in errors})
+        return errors
 
-    def _existing(self, external_ids: set[str]) -> set[str]:
-        if not external_ids:
-            return set()
-        appointments = Appointment.objects.filter(enterprise=self.enterprise, external_id__in=external_ids)
-        return set(appointments.values_list("external_id", flat=True))
-
-    def _write(self, drafts: list[tuple[int, InviteDraft]]) -> Written:
-        """Write a batch; runs in the writer's thread, so it reports rather than records."""
-        written = Written()
-        if self.summary.dry_run or (self.atomic and self.summary.failed):
-            # Nothing will be kept: checking is all that is left to do.
-            written.created = len(drafts)
-        elif drafts:
-            try:
-                self._save(drafts, written)
-            except DatabaseError:
-                # Find the row(s) the database refused; the others still go in, one transaction each.
-                for line, draft in drafts:
-                    if draft.saves_location:
-                        draft.location.pk = None  # its INSERT was rolled back with the batch
-                    try:
-                        self._save([(line, draft)], written)
-                    except DatabaseError as error:
-                        message = str(error).strip().splitlines()[0]
-                        written.refused.append((RowError(line, "WRITE_FAILED", message), draft.external_id))
-        return written
-
-    def _save(self, drafts: list[tuple[int, InviteDraft]], written: Written) -> None:
-        """Write drafts in one transaction (a savepoint under ``atomic``), all or none of them."""
+    def _create(self, invites: list[dict]) -> BatchResult:
         with transaction.atomic():
-            if connection.vendor == "postgresql":
-                # Foreign keys are checked at commit by default: checked now, a violation fails
-                # this savepoint, not the whole --atomic transaction.
-                with connection.cursor() as cursor:
-                    cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-            # The enterprise's import lock: a row lock that does not block the API's inserts
-            # (SQLite serialises writers anyway). Under it, drop the drafts whose externalId
-            # appeared since they were checked: another import of the same rows running at once.
-            Enterprise.objects.select_for_update(no_key=True).filter(pk=self.enterprise.pk).exists()
-            taken = self._existing({draft.external_id for _, draft in drafts} - {None})
-            kept = [draft for _, draft in drafts if draft.external_id not in taken]
-            invites_write(enterprise=self.enterprise, actor=self.actor, drafts=kept)
-        written.skipped += len(drafts) - len(kept)
-        written.created += len(kept)
+            result = invites_create(enterprise=self.enterprise, actor=self.actor, invites=invites, geocoder=self.geocoder)
+            if self.summary.dry_run:
+                transaction.set_rollback(True)
+        return result
+
+    def _parse(self, row: Row) -> dict:
+        """The row's ``invite_create`` keyword arguments; raises ``RowFailed`` if it has none."""
+        if row.error is not None:
+            raise RowFailed([row.error])
+        try:
+            return self.parse(row.body)
+        except ValidationError as error:
+            raise RowFailed(
+                [
+                    RowError(row.line, validation_code(detail), str(detail), pointer)
+                    for pointer, detail in validation_violations(error.detail)
+                ]
+            ) from None
 
 
-@dataclass
-class Checked:
-    """How checking a batch went: its rows, those skipped, those failed and their errors."""
-
-    rows: int
-    skipped: int = 0
-    failed: int = 0
-    errors: list[RowError] = field(default_factory=list)
-
-    def fail(self, errors: list[RowError]) -> None:
-        self.failed += 1
-        self.errors.extend(errors)
-
-
-@dataclass
-class Written:
-    """What writing a batch did: rows created, rows skipped (their externalId appeared meanwhile),
-    and rows the database refused with their externalIds."""
-
-    created: int = 0
-    skipped: int = 0
-    refused: list[tuple[RowError, str | None]] = field(default_factory=list)
+class RowFailed(Exception):
+    def __init__(self, errors: list[RowError]):
+        self.errors = errors
 
 
 def _domain_pointer(error: DomainError) -> str:

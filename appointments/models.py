@@ -1,24 +1,26 @@
+from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 
 from locations.models import Location
-from participants.models import Customer, Employee, TenantOwned
+from participants.models import Customer, Employee, EnterpriseOwned
 
 
-class Subject(TenantOwned):
+class Subject(EnterpriseOwned):
     """What an appointment is about ("Mortgage advice", "Viewing"). Its name is translated."""
 
     name = models.CharField(max_length=255)
 
     class Meta:
         ordering = ["name", "id"]
-        constraints = [TenantOwned.external_id_constraint("subject_external_id_unique")]
+        constraints = [EnterpriseOwned.external_id_constraint("subject_external_id_unique")]
 
     def __str__(self):
         return self.name
 
 
-class Office(TenantOwned):
+class Office(EnterpriseOwned):
     """A place where appointments are offered; an office meeting without a location meets here."""
 
     name = models.CharField(max_length=255)
@@ -26,13 +28,13 @@ class Office(TenantOwned):
 
     class Meta:
         ordering = ["name", "id"]
-        constraints = [TenantOwned.external_id_constraint("office_external_id_unique")]
+        constraints = [EnterpriseOwned.external_id_constraint("office_external_id_unique")]
 
     def __str__(self):
         return self.name
 
 
-class Listing(TenantOwned):
+class Listing(EnterpriseOwned):
     """Something on offer that an appointment can be about, e.g. a property for sale."""
 
     title = models.CharField(max_length=255)
@@ -40,13 +42,13 @@ class Listing(TenantOwned):
 
     class Meta:
         ordering = ["title", "id"]
-        constraints = [TenantOwned.external_id_constraint("listing_external_id_unique")]
+        constraints = [EnterpriseOwned.external_id_constraint("listing_external_id_unique")]
 
     def __str__(self):
         return self.title
 
 
-class LeadSegment(TenantOwned):
+class LeadSegment(EnterpriseOwned):
     """A marketing segment; ``code`` is unique within the enterprise."""
 
     code = models.CharField(max_length=64)
@@ -55,7 +57,7 @@ class LeadSegment(TenantOwned):
     class Meta:
         ordering = ["code", "id"]
         constraints = [
-            TenantOwned.external_id_constraint("lead_segment_external_id_unique"),
+            EnterpriseOwned.external_id_constraint("lead_segment_external_id_unique"),
             models.UniqueConstraint(fields=["enterprise", "code"], name="lead_segment_code_unique"),
         ]
 
@@ -63,7 +65,7 @@ class LeadSegment(TenantOwned):
         return f"{self.code} – {self.name}"
 
 
-class CallbackRequest(TenantOwned):
+class CallbackRequest(EnterpriseOwned):
     """A customer's request to be called back."""
 
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
@@ -72,7 +74,7 @@ class CallbackRequest(TenantOwned):
 
     class Meta:
         ordering = ["-created_at", "id"]
-        constraints = [TenantOwned.external_id_constraint("callback_request_external_id_unique")]
+        constraints = [EnterpriseOwned.external_id_constraint("callback_request_external_id_unique")]
 
     def __str__(self):
         return f"Callback request {self.pk}"
@@ -130,11 +132,13 @@ class Appointment(models.Model):
     message_for_customer = models.TextField(null=True, blank=True)
     # Audit: actors are stored by type and id rather than foreign keys so the trail survives the
     # actor's deletion.
-    created_at = models.DateTimeField(auto_now_add=True)
+    # Set by the services, with who changed it and through which door: a new appointment's two
+    # times are the same instant.
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
     created_by_type = models.CharField(max_length=16, choices=ActorType.choices)
     created_by_id = models.CharField(max_length=64, null=True, blank=True)
     created_from = models.CharField(max_length=16, choices=Channel.choices)
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_by_type = models.CharField(max_length=16, choices=ActorType.choices)
     updated_by_id = models.CharField(max_length=64, null=True, blank=True)
     updated_from = models.CharField(max_length=16, choices=Channel.choices)
@@ -203,5 +207,28 @@ class AppointmentParticipant(models.Model):
         return f"{self.role} {self.type} {self.participant_id}"
 
 
-# Registered here so that Django finds the model; it lives beside the logic that uses it.
-from .idempotency import IdempotencyKey  # noqa: E402, F401
+IDEMPOTENCY_KEY_MAX_LENGTH = 255
+
+
+class IdempotencyKey(models.Model):
+    """An API client's ``Idempotency-Key`` and what it answered (see idempotency.py)."""
+
+    api_client = models.ForeignKey(settings.OAUTH2_PROVIDER_APPLICATION_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=IDEMPOTENCY_KEY_MAX_LENGTH)
+    request_hash = models.CharField(max_length=64, help_text="sha256 of the canonical JSON request body")
+    created_at = models.DateTimeField(default=timezone.now)
+    # The request that holds the key (a fencing token) and since when; both cleared when done.
+    owner = models.UUIDField(null=True, blank=True)
+    locked_at = models.DateTimeField(null=True, blank=True)
+    appointment = models.ForeignKey(
+        "appointments.Appointment", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_body = models.JSONField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["api_client", "key"], name="idempotency_key_unique_per_client")]
+        indexes = [models.Index(fields=["created_at"], name="idempotency_key_created_idx")]
+
+    def __str__(self):
+        return f"{self.key} ({self.api_client_id})"

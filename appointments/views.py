@@ -15,7 +15,7 @@ from django.db.models import Prefetch, Q
 from django.shortcuts import redirect
 from django.views.generic import DetailView, FormView, ListView
 
-from locations.languages import LanguagePreference
+from core.languages import LanguagePreference
 from participants.models import Employee, working_employee
 
 from .api.serializers import location_representation

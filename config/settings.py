@@ -37,13 +37,12 @@ INSTALLED_APPS = [
     "locations",
     "participants",
     "appointments",
-    "bench",
 ]
 
 MIDDLEWARE = [
-    "config.middleware.CorrelationIdMiddleware",
+    "core.middleware.CorrelationIdMiddleware",
     # API paths: 413 before a too-large body is read.
-    "config.middleware.ApiBodySizeLimitMiddleware",
+    "core.middleware.ApiBodySizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Static files (admin, API docs) straight from gunicorn: no separate file server needed.
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -83,7 +82,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env.boo
     # that runs five times, when parameters are bound server-side; the backend splits bulk
     # statements below the 65,535 parameters that binding allows. Behind a connection pooler
     # without prepared-statement support (PgBouncer before 1.21), turn this off.
-    DATABASES["default"]["ENGINE"] = "config.postgresql"
+    DATABASES["default"]["ENGINE"] = "core.postgresql"
     DATABASES["default"].setdefault("OPTIONS", {}).update(server_side_binding=True, prepare_threshold=5)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -95,7 +94,7 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 # Internationalisation. The ten API languages; Django stores Norwegian as "nb" and the API speaks
-# "no" (see locations/languages.py for the mapping).
+# "no" (see core/languages.py for the mapping).
 LANGUAGE_CODE = "en"
 LANGUAGES = [
     ("da", "Dansk"),
@@ -121,23 +120,22 @@ STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 
 LOGIN_URL = "/accounts/login/"
-CSRF_FAILURE_VIEW = "config.views.csrf_failure"
+CSRF_FAILURE_VIEW = "core.views.csrf_failure"
 
 # --- API -----------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["participants.authentication.BearerTokenAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PARSER_CLASSES": ["config.parsers.BoundedJSONParser"],
-    "DEFAULT_RENDERER_CLASSES": ["config.renderers.OrjsonRenderer"],
-    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "config.negotiation.JsonFirstNegotiation",
-    "EXCEPTION_HANDLER": "config.exceptions.api_exception_handler",
+    "DEFAULT_PARSER_CLASSES": ["core.parsers.BoundedJSONParser"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "EXCEPTION_HANDLER": "core.exceptions.api_exception_handler",
     "UNAUTHENTICATED_USER": None,
     # Errors of array items keyed by index (the only format from DRF 3.20 on).
     "LIST_SERIALIZER_ERRORS_AS_DICT": True,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     # OPTIONS answers 405: DRF's metadata introspection needs a serializer our views don't have.
     "DEFAULT_METADATA_CLASS": None,
-    "DEFAULT_THROTTLE_CLASSES": ["config.throttling.ApiClientRateThrottle"],
+    "DEFAULT_THROTTLE_CLASSES": ["core.throttling.ApiClientRateThrottle"],
 }
 
 SCOPE_READ_WRITE = "engage:appointments:readWrite"
@@ -154,13 +152,6 @@ OAUTH2_PROVIDER = {
     "OAUTH2_VALIDATOR_CLASS": "participants.authentication.EnterpriseTokenValidator",
     "ACCESS_TOKEN_EXPIRE_SECONDS": env.int("OAUTH_ACCESS_TOKEN_EXPIRE_SECONDS", default=3600),
 }
-# Seconds each app process reuses a token it has found (0: look every token up). A token revoked,
-# or a client or enterprise changed, takes effect at once in the process that did it and within
-# this time in the others; expiry and scopes are checked on every request.
-API_TOKEN_CACHE_SECONDS = env.int("API_TOKEN_CACHE_SECONDS", default=5)
-
-# The benchmark baseline endpoint (bench/). Only `make bench` turns it on; never in production.
-BENCHMARK_ENDPOINTS = env.bool("BENCHMARK_ENDPOINTS", default=False)
 
 # Video meetings get one link per participant under this base URL.
 VIDEO_BASE_URL = env("VIDEO_BASE_URL", default="https://video.example.com/")
@@ -196,8 +187,8 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {
-        "correlation_id": {"()": "config.log.CorrelationIdFilter"},
-        "skip_logged_api_responses": {"()": "config.log.SkipLoggedApiResponses"},
+        "correlation_id": {"()": "core.log.CorrelationIdFilter"},
+        "skip_logged_api_responses": {"()": "core.log.SkipLoggedApiResponses"},
     },
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s [%(correlation_id)s] %(name)s: %(message)s"},
@@ -228,7 +219,7 @@ LOGIN_REDIRECT_URL = "/backoffice/"
 LOGOUT_REDIRECT_URL = "/accounts/login/"
 PRODUCT_NAME = "Invites"
 
-# --- API schema, limits and production hardening (issue 7) --------------------------------------
+# --- API schema, limits and production hardening ----------------------------------------------
 # API request bodies above this many bytes are refused with 413 (form posts, through Django, with 400).
 API_MAX_BODY_SIZE = env.int("API_MAX_BODY_SIZE", default=1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_SIZE
@@ -241,6 +232,16 @@ TOKEN_THROTTLE_RATE = env.str("TOKEN_THROTTLE_RATE", default="20/min")
 # Throttle counters live in the cache: with several app servers, point CACHE_URL at a shared
 # cache (e.g. dbcache://api_cache, created by `make serve`) so that they count together.
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+# Seconds each app process remembers an API token it has looked up (0: look every token up). A
+# token revoked, or a client or enterprise changed, takes effect at once in the process that did
+# it and within this time in the others; expiry and scopes are checked on every request.
+API_TOKEN_CACHE_SECONDS = env.int("API_TOKEN_CACHE_SECONDS", default=5)
+CACHES["tokens"] = {
+    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+    "LOCATION": "api-tokens",
+    "TIMEOUT": API_TOKEN_CACHE_SECONDS,
+    "OPTIONS": {"MAX_ENTRIES": 4096},
+}
 # Idempotency-Key: how long a key is remembered, and after how long a request that holds a key
 # but never finished (its worker died) is considered abandoned.
 IDEMPOTENCY_KEY_TTL_HOURS = env.int("IDEMPOTENCY_KEY_TTL_HOURS", default=24)
@@ -307,6 +308,6 @@ SPECTACULAR_SETTINGS = {
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "config.schema.add_error_envelopes",
+        "core.schema.add_error_envelopes",
     ],
 }

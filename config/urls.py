@@ -1,4 +1,3 @@
-from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.views.generic import RedirectView
@@ -7,13 +6,13 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 from participants.views import TokenView
 
-from .views import HealthView, api_not_found
+from core.views import HealthView, api_not_found
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     # Only the token endpoint: API clients use the client-credentials grant.
     path("o/token/", TokenView.as_view(), name="oauth2_token"),
-    # issue 7: health check, OpenAPI schema and its docs (assets served locally, no CDN)
+    # Health check, OpenAPI schema and its docs (assets served locally, no CDN).
     path("api/health", HealthView.as_view(), name="health"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
@@ -27,10 +26,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
 ]
 
-if settings.BENCHMARK_ENDPOINTS:
-    urlpatterns.insert(0, path("bench/", include("bench.urls")))
-
-handler400 = "config.views.bad_request"
-handler403 = "config.views.permission_denied"
-handler404 = "config.views.not_found"
-handler500 = "config.views.server_error"
+handler400 = "core.views.bad_request"
+handler403 = "core.views.permission_denied"
+handler404 = "core.views.not_found"
+handler500 = "core.views.server_error"

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from modeltranslation.admin import TabbedTranslationAdmin
 
-from config.admin import SuperuserReadOnlyAdmin
+from core.admin import SuperuserReadOnlyAdmin
 
 from .models import GeocodingCacheEntry, Location
 

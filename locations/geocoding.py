@@ -32,10 +32,10 @@ from geopy.extra.rate_limiter import RateLimiter
 from geopy.geocoders import Nominatim, get_geocoder_for_service
 from timezonefinder import TimezoneFinder
 
-from config.errors import DomainError
+from core.errors import DomainError
 
 from .gazetteer import Gazetteer, ensure_index
-from .languages import API_LANGUAGES
+from core.languages import API_LANGUAGES
 from .models import GeocodingCacheEntry
 
 logger = logging.getLogger(__name__)

@@ -1,9 +1,7 @@
-from operator import attrgetter
-
 from django.db import models
 from django.db.models import Q
 
-from .languages import API_LANGUAGES, to_storage
+from core.languages import API_LANGUAGES, to_storage
 
 
 class Location(models.Model):
@@ -42,15 +40,8 @@ class Location(models.Model):
     def translations(self, part: str) -> dict[str, str]:
         """A translated part's values by API language, in ``API_LANGUAGES``' order; languages
         without a value are left out."""
-        return {language: value for language, value in zip(API_LANGUAGES, _STORED[part](self)) if value}
-
-
-# Per translated part, one getter for its column in every API language, in API_LANGUAGES' order: a
-# single C call, where reading the ten columns one by one was a tenth of rendering an invite.
-_STORED = {
-    part: attrgetter(*(f"{part}_{to_storage(language)}" for language in API_LANGUAGES))
-    for part in Location.TRANSLATED_FIELDS
-}
+        values = {language: getattr(self, f"{part}_{to_storage(language)}") for language in API_LANGUAGES}
+        return {language: value for language, value in values.items() if value}
 
 
 class GeocodingCacheEntry(models.Model):

@@ -12,7 +12,7 @@ from django.db.models import Q
 from django.template.response import TemplateResponse
 from oauth2_provider.models import get_access_token_model, get_grant_model, get_id_token_model, get_refresh_token_model
 
-from config.admin import SuperusersOnlyMixin
+from core.admin import SuperusersOnlyMixin
 
 from .models import ApiClient, Customer, Employee, Enterprise, working_employee
 

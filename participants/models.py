@@ -3,7 +3,7 @@ from django.db import models
 from django.db.models import Q
 from oauth2_provider.models import AbstractApplication
 
-from locations.languages import API_LANGUAGES
+from core.languages import API_LANGUAGES
 
 LANGUAGE_CHOICES = [(code, code) for code in API_LANGUAGES]
 
@@ -23,7 +23,7 @@ class Enterprise(models.Model):
         return self.name
 
 
-class TenantOwned(models.Model):
+class EnterpriseOwned(models.Model):
     """Fields shared by every resource that belongs to an enterprise and can be referenced by the
     caller's own identifier (``externalId``), unique within the enterprise."""
 
@@ -60,7 +60,7 @@ class ApiClient(AbstractApplication):
         verbose_name = "API client"
 
 
-class Employee(TenantOwned):
+class Employee(EnterpriseOwned):
     """A member of the enterprise's staff; may have a login for the back office."""
 
     user = models.OneToOneField(
@@ -73,7 +73,7 @@ class Employee(TenantOwned):
 
     class Meta:
         ordering = ["last_name", "first_name", "id"]
-        constraints = [TenantOwned.external_id_constraint("employee_external_id_unique")]
+        constraints = [EnterpriseOwned.external_id_constraint("employee_external_id_unique")]
 
     def __str__(self):
         return f"{self.first_name} {self.last_name}"
@@ -88,7 +88,7 @@ def working_employee(user) -> Employee | None:
     return None
 
 
-class Customer(TenantOwned):
+class Customer(EnterpriseOwned):
     """Someone the enterprise invites to appointments."""
 
     first_name = models.CharField(max_length=150)
@@ -100,7 +100,7 @@ class Customer(TenantOwned):
 
     class Meta:
         ordering = ["last_name", "first_name", "id"]
-        constraints = [TenantOwned.external_id_constraint("customer_external_id_unique")]
+        constraints = [EnterpriseOwned.external_id_constraint("customer_external_id_unique")]
 
     def __str__(self):
         return f"{self.first_name} {self.last_name}"

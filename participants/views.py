@@ -5,7 +5,7 @@ import math
 from django.http import JsonResponse
 from oauth2_provider import views as oauth2_views
 
-from config.throttling import TokenRequestThrottle
+from core.throttling import TokenRequestThrottle
 
 
 class TokenView(oauth2_views.TokenView):

@@ -1,7 +1,7 @@
 import pytest
 
 from tests.geocoder_server import FakeNominatim
-from tests.support import Tenant
+from tests.support import EnterpriseWithEverything
 
 
 @pytest.fixture(autouse=True)
@@ -11,21 +11,12 @@ def fast_password_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
-def no_tokens_remembered():
-    """Each test starts with an empty token cache: rolled-back rows send no signal to evict theirs."""
-    from participants.authentication import recent_tokens
-
-    recent_tokens.reset()
-    yield
-    recent_tokens.reset()
-
-
-@pytest.fixture(autouse=True)
 def no_requests_counted():
     """Each test starts with no rate-limit counts (they live in the cache, by client and address)."""
-    from django.core.cache import cache
+    from django.core.cache import caches
 
-    cache.clear()
+    caches["default"].clear()
+    caches["tokens"].clear()  # rolled-back rows send no signal to forget theirs
 
 
 @pytest.fixture(scope="session")
@@ -49,12 +40,12 @@ def nominatim(nominatim_server, settings):
 
 @pytest.fixture
 def acme(db):
-    return Tenant("acme")
+    return EnterpriseWithEverything("acme")
 
 
 @pytest.fixture
 def globex(db):
-    return Tenant("globex")
+    return EnterpriseWithEverything("globex")
 
 
 @pytest.fixture

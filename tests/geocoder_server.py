@@ -1,8 +1,9 @@
 """A local HTTP server that answers like Nominatim's /search, for testing the geopy path without
 the internet. Tests set ``server.results`` (a list of Nominatim result dicts), ``server.status``
 (e.g. 500 for an outage, 429 with ``server.retry_after`` for rate limiting) or ``server.delay``
-(seconds, a slow answer: longer than the client's timeout is a timeout) and read
-``server.requests``."""
+(seconds, a slow answer: longer than the client's timeout is a timeout) or ``server.on_request``
+(a function called before each answer, for something to happen while a request waits on the
+geocoder) and read ``server.requests``."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ class FakeNominatim(ThreadingHTTPServer):
         self.status = 200
         self.delay = 0.0
         self.retry_after: int | None = None
+        self.on_request = None
         self.requests: list[dict] = []
 
     @property
@@ -52,6 +54,8 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self):
         url = urlparse(self.path)
         self.server.requests.append({"path": url.path, **{k: v[0] for k, v in parse_qs(url.query).items()}})
+        if self.server.on_request is not None:
+            self.server.on_request()
         if self.server.delay:
             time.sleep(self.server.delay)
         body = json.dumps(self.server.results if self.server.status == 200 else {"error": "down"}).encode()

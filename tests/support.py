@@ -1,4 +1,4 @@
-"""Test helpers: a tenant with one of everything, and API shortcuts."""
+"""Test helpers: an enterprise with one of everything an invite references, and API shortcuts."""
 
 from datetime import timedelta
 
@@ -20,7 +20,7 @@ from tests.factories import (
 )
 
 
-class Tenant:
+class EnterpriseWithEverything:
     """An enterprise with one of everything an invite references."""
 
     def __init__(self, slug: str):

@@ -8,8 +8,8 @@ import pytest
 from openapi_spec_validator import validate
 
 from appointments.models import Appointment
-from config.errors import DomainError
-from config.exceptions import error_codes_by_status
+from core.errors import DomainError
+from core.exceptions import error_codes_by_status
 from tests.schema_support import assert_matches_schema, published_schema, schema_validator
 from tests.support import invite_url, post_invite
 

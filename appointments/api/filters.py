@@ -4,7 +4,7 @@ import django_filters
 from django import forms
 
 from ..models import Appointment, AppointmentParticipant
-from ..services import parse_id
+from ..selectors import parse_id
 
 
 class BracketArrayWidget(forms.Widget):

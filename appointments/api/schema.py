@@ -3,14 +3,14 @@
 Requests are described by the serializers that parse them. Responses are rendered by plain
 functions (``appointment_representation``), so they are described here by documentation-only
 serializers that state the representation exactly: every property present, ``null`` where it may
-be, no others. Error responses (``config.schema``) are generated from the exception classes.
+be, no others. Error responses (``core.schema``) are generated from the exception classes.
 """
 
 from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_serializer
 from rest_framework import serializers
 
-from config.schema import error_responses
+from core.schema import error_responses
 
 from ..idempotency import HEADER as IDEMPOTENCY_HEADER
 from ..idempotency import MAX_KEY_LENGTH, REPLAYED_HEADER

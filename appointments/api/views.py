@@ -1,4 +1,3 @@
-from django.db.models import Prefetch
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import exceptions, status, viewsets
 from rest_framework.decorators import action
@@ -7,8 +6,9 @@ from rest_framework.response import Response
 from participants.permissions import EnterpriseToken
 
 from ..idempotency import idempotent
-from ..models import Appointment, AppointmentParticipant
-from ..services import Actor, invite_create, parse_id
+from ..models import Appointment
+from ..selectors import parse_id
+from ..services import Actor, invite_create
 from .filters import AppointmentFilter
 from .schema import invite_schema, list_schema, retrieve_schema
 from .serializers import appointment_representation, parse_invite_request
@@ -53,7 +53,7 @@ class AppointmentViewSet(viewsets.GenericViewSet):
         return (
             Appointment.objects.filter(enterprise=self.enterprise)
             .select_related("location")
-            .prefetch_related(Prefetch("participants", queryset=AppointmentParticipant.objects.order_by("id")))
+            .prefetch_related("participants")
         )
 
     def represent(self, appointment: Appointment) -> dict:
@@ -88,14 +88,9 @@ class AppointmentViewSet(viewsets.GenericViewSet):
         actor = Actor(
             type=Appointment.ActorType.API_CLIENT, id=str(request.auth.application_id), channel=Appointment.Channel.API
         )
-
-        def create(on_created) -> Response:
-            appointment = invite_create(enterprise=self.enterprise, actor=actor, on_created=on_created, **invite)
-            return Response({"data": self.represent(appointment)}, status=status.HTTP_201_CREATED)
-
-        def replay(appointment_id: int) -> Response:
-            appointment = self.get_queryset().get(pk=appointment_id)
-            return Response({"data": self.represent(appointment)}, status=status.HTTP_201_CREATED)
-
         # A retry with the same Idempotency-Key replays the first answer instead of creating again.
-        return idempotent(request, create, replay)
+        return idempotent(
+            request,
+            create=lambda: invite_create(enterprise=self.enterprise, actor=actor, **invite),
+            render=lambda appointment: Response({"data": self.represent(appointment)}, status=status.HTTP_201_CREATED),
+        )

@@ -107,19 +107,21 @@ def test_a_key_abandoned_by_a_dead_worker_is_taken_over(acme, api, settings):
     assert Appointment.objects.count() == 1
 
 
-def test_a_key_taken_over_mid_request_creates_nothing(acme, api, monkeypatch):
-    """This worker stalled past the lock timeout and another took its key over: its appointment is
-    written in the transaction that binds the key, so it is rolled back with the failed binding."""
-    from appointments import services
+def test_a_key_taken_over_mid_request_creates_nothing(transactional_db, acme, api, nominatim):
+    """This worker stalled (here: on the geocoder) past the lock timeout and another took its key
+    over: its appointment is written in the transaction that binds the key, so it is rolled back
+    with the failed binding."""
 
-    check = services.invite_check
+    def another_worker_takes_the_key_over():
+        try:
+            IdempotencyKey.objects.update(owner="00000000-0000-0000-0000-000000000002")
+        finally:
+            connection.close()  # this thread's own connection
 
-    def another_worker_takes_the_key_over(**kwargs):
-        IdempotencyKey.objects.update(owner="00000000-0000-0000-0000-000000000002")
-        return check(**kwargs)
-
-    monkeypatch.setattr(services, "invite_check", another_worker_takes_the_key_over)
-    response = invite(api, acme.invite_body(), "key-1")
+    nominatim.answer(51.05, 3.72)
+    nominatim.on_request = another_worker_takes_the_key_over
+    location = {"countryCode": "BE", "translations": {"city": [{"language": "nl", "value": "Gent"}]}}
+    response = invite(api, acme.invite_body(meetingType="ON_LOCATION", location=location), "key-1")
 
     assert response.status_code == 409
     assert response.json()["errors"][0]["code"] == "IDEMPOTENCY_KEY_IN_USE"

@@ -11,7 +11,7 @@ import pytest
 
 from appointments.api.serializers import appointment_representation, timestamp
 from appointments.models import Appointment
-from locations.languages import LanguagePreference
+from core.languages import LanguagePreference
 from tests.support import post_invite
 
 DATA = Path(__file__).parent / "data"

@@ -1,6 +1,6 @@
 import pytest
 
-from locations.languages import LanguagePreference, parse_accept_language, to_api, to_storage
+from core.languages import LanguagePreference, parse_accept_language, to_api, to_storage
 
 
 @pytest.mark.parametrize(

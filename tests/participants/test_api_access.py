@@ -10,7 +10,7 @@ from oauth2_provider import oauth2_validators
 from oauth2_provider.models import AccessToken
 from rest_framework.test import APIClient
 
-from config.throttling import TokenRequestThrottle
+from core.throttling import TokenRequestThrottle
 from tests.factories import ApiClientFactory
 from tests.support import invite_url, post_invite
 
@@ -118,41 +118,20 @@ def test_session_login_does_not_open_the_api(acme, admin_client):
     assert response.status_code == 401
 
 
-# --- Tokens each app process remembers (API_TOKEN_CACHE_SECONDS) ------------------------------
+# --- Tokens ------------------------------------------------------------------------------------
 
 
 def list_appointments(client):
     return client.get("/api/enterprises/acme/appointments")
 
 
-def test_a_remembered_token_costs_no_query(acme, api, django_assert_num_queries):
-    assert list_appointments(api).status_code == 200
-    with django_assert_num_queries(2):  # the page and its count; no token lookup
-        assert list_appointments(api).status_code == 200
-
-
 def test_a_revoked_token_is_refused_at_once(acme, api):
     assert list_appointments(api).status_code == 200
-    AccessToken.objects.get().revoke()  # in this process: evicted with the row
+    AccessToken.objects.get().revoke()
     errors(list_appointments(api), 401, "UNAUTHENTICATED")
 
 
-def test_a_token_deleted_elsewhere_works_until_the_cache_forgets_it(acme, api, monkeypatch, settings):
-    """Another app server revoked it: this process learns within API_TOKEN_CACHE_SECONDS."""
-    from participants.authentication import recent_tokens
-
-    now = [1000.0]
-    monkeypatch.setattr(recent_tokens, "clock", lambda: now[0])
-    settings.API_TOKEN_CACHE_SECONDS = 5
-    assert list_appointments(api).status_code == 200
-    AccessToken.objects.all()._raw_delete(AccessToken.objects.db)  # no signal: as from another server
-    now[0] += 4
-    assert list_appointments(api).status_code == 200
-    now[0] += 1.5
-    errors(list_appointments(api), 401, "UNAUTHENTICATED")
-
-
-def test_a_remembered_token_still_expires_on_time(acme, api, monkeypatch):
+def test_a_token_expires_on_time(acme, api, monkeypatch):
     token = AccessToken.objects.get()
     assert list_appointments(api).status_code == 200
     later = token.expires + timedelta(seconds=1)
@@ -168,10 +147,8 @@ def test_a_client_moved_to_another_enterprise_loses_the_old_one_at_once(acme, gl
     errors(list_appointments(api), 403, "FORBIDDEN_ENTERPRISE")
 
 
-def test_with_zero_seconds_every_request_looks_the_token_up(acme, api, settings, django_assert_num_queries):
-    settings.API_TOKEN_CACHE_SECONDS = 0
-    assert list_appointments(api).status_code == 200
-    with django_assert_num_queries(3):  # the token, the page and its count
+def test_the_token_and_its_enterprise_cost_one_query(acme, api, django_assert_num_queries):
+    with django_assert_num_queries(3):  # the token with its client and enterprise, the page, its count
         assert list_appointments(api).status_code == 200
 
 

@@ -24,7 +24,6 @@ from ...imports import (
     DEFAULT_BATCH_SIZE,
     MAX_BATCH_SIZE,
     CsvHeaderError,
-    ImportReferences,
     ImportSummary,
     InviteImport,
     RowError,
@@ -32,6 +31,7 @@ from ...imports import (
     read_jsonl,
 )
 from ...models import Appointment
+from ...selectors import referenced_rows
 from ...services import Actor
 
 READERS = {"jsonl": read_jsonl, "csv": read_csv}
@@ -45,7 +45,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("path", help="The file to import; '-' reads standard input.")
-        parser.add_argument("--enterprise", required=True, help="The enterprise's slug.")
+        parser.add_argument("--enterprise", dest="slug", required=True, help="The enterprise's slug.")
         parser.add_argument("--format", choices=sorted(READERS), help="Default: from the file's extension.")
         parser.add_argument("--dry-run", action="store_true", help="Check every row, write nothing.")
         parser.add_argument("--errors", metavar="REPORT.csv", help="Write failed rows to this CSV file.")
@@ -55,16 +55,16 @@ class Command(BaseCommand):
         )
         parser.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE, help="Rows checked and written together.")
 
-    def handle(self, *args, path, enterprise, format, dry_run, errors, atomic, created_by, batch_size, **options):
-        tenant = Enterprise.objects.filter(slug=enterprise).first()
-        if tenant is None:
-            raise CommandError(f"No enterprise {enterprise!r}")
+    def handle(self, *args, path, slug, format, dry_run, errors, atomic, created_by, batch_size, **options):
+        enterprise = Enterprise.objects.filter(slug=slug).first()
+        if enterprise is None:
+            raise CommandError(f"No enterprise {slug!r}")
         if not 1 <= batch_size <= MAX_BATCH_SIZE:
             raise CommandError(f"--batch-size must be between 1 and {MAX_BATCH_SIZE}")
         format = format or EXTENSIONS.get(Path(path).suffix.lower())
         if format is None:
             raise CommandError(f"Cannot tell the format of {path!r} from its extension: use --format jsonl|csv")
-        actor = self._actor(tenant, created_by)
+        actor = self._actor(enterprise, created_by)
 
         with ExitStack() as stack:
             stream = self._open(path, stack)
@@ -80,7 +80,7 @@ class Command(BaseCommand):
                     report.writerow([error.line, error.code, error.message, error.pointer])
 
             run = InviteImport(
-                enterprise=tenant,
+                enterprise=enterprise,
                 actor=actor,
                 dry_run=dry_run,
                 atomic=atomic,
@@ -89,7 +89,7 @@ class Command(BaseCommand):
                 on_batch=progress.update,
             )
             try:
-                with bulk_friendly_collector():
+                with objects_loaded_before_left_alone():
                     summary = run.run(READERS[format](stream))
             except (CsvHeaderError, csv.Error) as error:
                 # Unreadable CSV: rows before it are imported (a re-run skips them).
@@ -104,9 +104,10 @@ class Command(BaseCommand):
     def _actor(self, enterprise: Enterprise, created_by: str | None) -> Actor:
         if created_by is None:
             return Actor(type=Appointment.ActorType.SYSTEM, id=None, channel=Appointment.Channel.IMPORT)
-        employee = ImportReferences(enterprise).load({Employee: {created_by}}).one(Employee, created_by)
+        found = referenced_rows(enterprise=enterprise, wanted={Employee: {created_by}}, external_ids=True)
+        employee = found[Employee].get(created_by)
         if employee is None:
-            raise CommandError(f"No employee {created_by!r} in {enterprise.slug}")
+            raise CommandError(f"No employee {created_by!r} in {enterprise.slug} (or not active)")
         return Actor(type=Appointment.ActorType.EMPLOYEE, id=str(employee.pk), channel=Appointment.Channel.IMPORT)
 
     def _open(self, path: str, stack: ExitStack):
@@ -121,10 +122,10 @@ class Command(BaseCommand):
 
 
 @contextmanager
-def bulk_friendly_collector():
-    """Keep Python's cycle collector from walking, again and again, the objects loaded before
-    the run (Django, DRF, time-zone data): they outlive it anyway. It took ~10% of an import.
-    (Raising the collector's thresholds too saved a little more but let memory grow.)"""
+def objects_loaded_before_left_alone():
+    """Keep Python's cycle collector from walking, again and again, the objects loaded before the
+    run (Django, DRF, the time-zone data): they outlive it anyway. That walking took a tenth of an
+    import's time (docs/benchmarks.md)."""
     gc.freeze()
     try:
         yield

@@ -13,7 +13,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from locations.geocoding import resolve_time_zone
-from locations.languages import to_storage
+from core.languages import to_storage
 from locations.models import Location
 from participants.models import ApiClient, Customer, Employee, Enterprise
 

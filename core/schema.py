@@ -1,13 +1,9 @@
 """API-wide parts of the OpenAPI schema (drf-spectacular): the error envelope per status with the
-codes it can carry (generated from the exception classes), the headers every operation shares,
-and the OAuth2 scopes each operation needs."""
+codes it can carry (generated from the exception classes) and the headers every operation shares."""
 
 from __future__ import annotations
 
-from drf_spectacular.contrib.django_oauth_toolkit import DjangoOAuthToolkitScheme
 from drf_spectacular.utils import OpenApiResponse
-
-from participants.permissions import EnterpriseToken
 
 from .errors import DomainError
 from .exceptions import ERROR_TYPES, error_codes_by_status
@@ -20,7 +16,8 @@ ERROR_DESCRIPTIONS = {
     403: "The token belongs to another enterprise or lacks the scope.",
     404: "No such enterprise or resource.",
     406: "The Accept header excludes application/json.",
-    409: "A request with the same Idempotency-Key is still in progress.",
+    409: "A request with the same Idempotency-Key is still in progress, or a row the request references "
+    "was deleted while it ran (nothing was written): retry.",
     413: "The request body is larger than the configured limit (1 MiB by default).",
     415: "The body is not application/json.",
     422: "A business rule failed (the first one, in the documented order).",
@@ -110,17 +107,3 @@ def add_error_envelopes(result, generator, request, public):
     for status_code in sorted(used):
         schemas[_envelope_name(status_code)] = _envelope_schema(status_code, catalogue.get(status_code, []))
     return result
-
-
-class EnterpriseTokenScheme(DjangoOAuthToolkitScheme):
-    """The OAuth2 client-credentials scheme, with the scopes ``EnterpriseToken`` demands."""
-
-    target_class = "participants.authentication.BearerTokenAuthentication"
-    priority = 1
-
-    def get_security_requirement(self, auto_schema):
-        if any(isinstance(p, EnterpriseToken) for p in auto_schema.view.get_permissions()):
-            return [{self.name: [scope]} for scope in sorted(EnterpriseToken.accepted_scopes(auto_schema.method))]
-        return super().get_security_requirement(auto_schema)
-
-

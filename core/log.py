@@ -39,13 +39,3 @@ class SkipLoggedApiResponses(logging.Filter):
     def filter(self, record):
         request = getattr(record, "request", None)
         return not (request is not None and request.path.startswith("/api/") and not record.exc_info)
-
-
-# The log formats (settings.LOGGING) print neither the caller's file, line and function nor the
-# thread or process, yet Python's logging would find them for every record (the caller by walking
-# the stack): a third of the cost of an invite's log line. These are the switches of the logging
-# HOWTO's "Optimization" section; set one back here if a format is ever to print what it finds.
-logging._srcfile = None
-logging.logThreads = False
-logging.logProcesses = False
-logging.logMultiprocessing = False

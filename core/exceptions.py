@@ -14,7 +14,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.db import InterfaceError, OperationalError
+from django.db import IntegrityError, InterfaceError, OperationalError
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -107,6 +107,15 @@ class DatabaseUnavailable(exceptions.APIException):
     @property
     def wait(self) -> int:
         return settings.DATABASE_RETRY_AFTER
+
+
+class ConcurrentChange(exceptions.APIException):
+    """The database refused a write that the rules allowed when they were checked: a row it
+    references was deleted meanwhile. Nothing was written; a retry gets the rules' answer."""
+
+    status_code = 409
+    api_code = "CONCURRENT_CHANGE"
+    default_detail = "The request conflicted with a concurrent change and was not applied; retry it."
 
 
 class InternalError(exceptions.APIException):
@@ -214,6 +223,9 @@ def api_exception_handler(exc: Exception, context: dict) -> Response:
         # of this request has been rolled back, so nothing is half-written.
         logger.error("Database unavailable: %s: %s", type(exc).__name__, exc)
         exc = DatabaseUnavailable()
+    elif isinstance(exc, IntegrityError):
+        logger.warning("Write refused by the database: %s", exc)
+        exc = ConcurrentChange()
 
     if isinstance(exc, exceptions.ValidationError):
         entries = [

@@ -1,29 +1,27 @@
 """How fast can one small server create invites, and how far is that from what Django and
 PostgreSQL can do at all on the same machine?
 
-Starts the production server (gunicorn with config/gunicorn.py: workers sized to the cores) on
+Starts the production server (gunicorn with config/gunicorn.py: workers sized to the cores) with
+the benchmark settings (tools.bench.settings: production's plus the endpoints under /bench/) on
 PostgreSQL with the demo data, warms up, then drives invites and the benchmark baseline (one-row
 insert, same server and settings) with wrk at concurrency 1, 4 and 16. Prints invites/s and
-p50/p95/p99 for both, the ratio invite/baseline, and the SQL queries per invite with 2 and 10
-participants.
+p50/p95/p99 for both, the ratio invite/baseline, and the SQL queries per invite request with 2 and
+10 participants.
 
-    make bench                       # or: .venv/bin/python bench/invite_load.py --duration 10
-    make bench BENCH_ARGS=--breakdown   # and three steps between them, at concurrency 4
-    make bench BENCH_ARGS="--against e91b09c"   # this tree's invites/s against another commit's
+    make bench                          # or: .venv/bin/python tools/bench/invite_load.py --duration 10
+    make bench BENCH_ARGS=--breakdown   # and two steps between them, at concurrency 4
+    make bench BENCH_ARGS="--against REV"   # this tree's invites/s against commit REV's
 
-With ``--breakdown`` three more benchmark-only endpoints show where the gap lies: ``api-noop`` is the
-API's machinery alone (DRF, the token, the enterprise check, the rate limit; no body, no database),
-``api-write`` adds the body's parsing and the baseline's one-row insert, and ``api-statement``
-executes the invite's own SQL statement instead (its text and parameters as a real invite made
-them), without the invite's rules, rows or representation: the most that cuts in the invite's own
-Python could reach.
+With ``--breakdown`` two more benchmark endpoints show where the gap lies: ``api-noop`` is the API's
+machinery alone (DRF, the token's lookup, the enterprise check, the rate limit; nothing written),
+and ``api-write`` adds reading the body as the invite does and the baseline's one-row insert.
 
-With ``--against REV`` it measures only invites/s, this tree's against commit REV's (which must
-have the same migrations): a server per tree, each as its own config/gunicorn.py sizes it unless
-``--workers`` is given, on the same database, with invite runs alternating between them; for half
-the rounds this tree's server is started first, for the other half REV's (the one started second
-served more). Runs minutes apart compare badly on a shared machine; side by side, the median of
-the rounds does not.
+With ``--against REV`` it measures only invites/s, this tree's against commit REV's (checked out in
+a temporary git worktree; it must have the same migrations): a server per tree with production's
+settings (config.settings), each as its own config/gunicorn.py sizes it unless ``--workers`` is
+given, on the same database, with invite runs alternating between them; for half the rounds this
+tree's server is started first, for the other half REV's. Runs minutes apart compare badly on a
+shared machine; side by side, the median of the rounds does not.
 """
 
 from __future__ import annotations
@@ -45,7 +43,8 @@ import urllib.request
 from pathlib import Path
 from statistics import median
 
-ROOT = Path(__file__).resolve().parent.parent
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
 PYTHON = sys.executable
 DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/invites_bench"
 # What is measured, by name: the invite, the baseline, and --breakdown's steps between them (which
@@ -55,9 +54,8 @@ PATHS = {
     "baseline": "/bench/baseline",
     "api-noop": "/bench/api-noop/acme",
     "api-write": "/bench/api-write/acme",
-    "api-statement": "/bench/api-statement/acme",
 }
-BREAKDOWN = ("api-noop", "api-write", "api-statement")
+BREAKDOWN = ("api-noop", "api-write")
 
 
 def main() -> int:
@@ -75,10 +73,9 @@ def main() -> int:
     parser.add_argument("--concurrency", default="1,4,16")
     parser.add_argument(
         "--breakdown", action="store_true",
-        help="at concurrency 4, also measure three steps between baseline and invite: the API's "
-        "token check and rate limit without the database (api-noop), with the body parsed "
-        "and the baseline's one-row insert (api-write), and with the invite's own SQL statement "
-        "instead of that insert (api-statement)",
+        help="at concurrency 4, also measure two steps between baseline and invite: the API's "
+        "authentication, enterprise check and rate limit alone (api-noop), and with the body "
+        "read as the invite does and the baseline's one-row insert (api-write)",
     )
     parser.add_argument(
         "--against", metavar="REV",
@@ -127,35 +124,34 @@ def main() -> int:
 
 def compare_trees(args, env: dict, demo: dict) -> int:
     """Invites/s of this tree against commit ``args.against``'s, at concurrency 4: one server per
-    tree, runs alternating between them, the ratio per round and its median."""
+    tree, runs alternating between them, the ratio per round and its median. Only invites are
+    measured, so both trees run production's settings: REV needs neither the benchmark app nor
+    this layout."""
     with worktree(args.against) as other:
-        return _compare_trees(args, env, demo, {"this tree": ROOT, args.against: other})
-
-
-def _compare_trees(args, env: dict, demo: dict, trees: dict[str, Path]) -> int:
-    workers = {name: workers_of(tree, args.workers) for name, tree in trees.items()}
-    ports = {name: args.port + offset for offset, name in enumerate(trees)}
-    rates, errors, token = {name: [] for name in trees}, 0, None
-    # Whichever tree it ran, the server started second served 3-6% more invites than the one
-    # started first (a commit against itself: 0.94 with a fixed order). Half the rounds start the
-    # servers in one order, half in the other.
-    for order, rounds in ((list(trees), (args.rounds + 1) // 2), (list(reversed(trees)), args.rounds // 2)):
-        servers = {}
-        try:
-            for name in order:
-                servers[name] = start_server({**env, "WEB_CONCURRENCY": str(workers[name])}, ports[name], trees[name])
-            token = token or fetch_token(demo)
-            targets = {name: invite_target(f"http://127.0.0.1:{ports[name]}", demo, token) for name in trees}
-            for target in targets.values():
-                wrk(*target, concurrency=16, duration=3)  # warm up
-            for round_ in range(rounds):
-                for name in order if round_ % 2 == 0 else reversed(order):
-                    result = wrk(*targets[name], concurrency=4, duration=args.duration)
-                    rates[name].append(result["rate"])
-                    errors += result["non_2xx"] + result["socket_errors"]
-        finally:
-            for server in servers.values():
-                stop_server(server)
+        trees = {"this tree": ROOT, args.against: other}
+        env = {**env, "DJANGO_SETTINGS_MODULE": "config.settings"}
+        workers = {name: workers_of(tree, args.workers) for name, tree in trees.items()}
+        ports = {name: args.port + offset for offset, name in enumerate(trees)}
+        rates, errors, token = {name: [] for name in trees}, 0, None
+        # The server started second tends to serve a few percent more (a commit against itself
+        # shows it): half the rounds start the servers in one order, half in the other.
+        for order, rounds in ((list(trees), (args.rounds + 1) // 2), (list(reversed(trees)), args.rounds // 2)):
+            servers = {}
+            try:
+                for name in order:
+                    servers[name] = start_server({**env, "WEB_CONCURRENCY": str(workers[name])}, ports[name], trees[name])
+                token = token or fetch_token(demo)
+                targets = {name: invite_target(f"http://127.0.0.1:{ports[name]}", demo, token) for name in trees}
+                for target in targets.values():
+                    wrk(*target, concurrency=16, duration=3)  # warm up
+                for round_ in range(rounds):
+                    for name in order if round_ % 2 == 0 else reversed(order):
+                        result = wrk(*targets[name], concurrency=4, duration=args.duration)
+                        rates[name].append(result["rate"])
+                        errors += result["non_2xx"] + result["socket_errors"]
+            finally:
+                for server in servers.values():
+                    stop_server(server)
     this, that = rates["this tree"], rates[args.against]
     ratios = [a / b for a, b in zip(this, that)]
     print(f"\nInvites/s at concurrency 4, {args.rounds} alternating rounds of {args.duration} s, medians:")
@@ -188,7 +184,8 @@ def server_environment(database_url: str) -> dict:
         "DJANGO_DEBUG": "false",
         "DJANGO_SECRET_KEY": "benchmark-only-secret-key-not-for-production-use-0123456789",
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "BENCHMARK_ENDPOINTS": "true",
+        # Production's settings plus the benchmark app (migrated too) and its endpoints.
+        "DJANGO_SETTINGS_MODULE": "tools.bench.settings",
         # The benchmark measures the server, not TLS or the per-client rate limit.
         "DJANGO_SECURE_SSL_REDIRECT": "false",
         "API_THROTTLE_RATE": "100000000/min",
@@ -214,7 +211,7 @@ def manage(env: dict, *command: str) -> str:
 def query_counts(env: dict) -> dict:
     """SQL queries of one whole API invite request, with 2 and with 10 participants."""
     out = subprocess.run(
-        [PYTHON, str(ROOT / "bench" / "invite_queries.py")], cwd=ROOT, env=env, check=True, capture_output=True, text=True
+        [PYTHON, str(HERE / "invite_queries.py")], cwd=ROOT, env=env, check=True, capture_output=True, text=True
     ).stdout
     return json.loads(out)
 
@@ -321,7 +318,7 @@ def cpu_seconds(server_pid: int) -> dict | None:
 def wrk(url: str, body: str, token: str, *, concurrency: int, duration: int) -> dict:
     out = subprocess.run(
         ["wrk", "--threads", str(min(concurrency, os.cpu_count() or 1)), "--connections", str(concurrency),
-         "--duration", f"{duration}s", "--timeout", "10s", "--script", str(ROOT / "bench" / "wrk_post.lua"), url],
+         "--duration", f"{duration}s", "--timeout", "10s", "--script", str(HERE / "wrk_post.lua"), url],
         env={**os.environ, "BENCH_BODY": body, "BENCH_TOKEN": token}, check=True, capture_output=True, text=True,
     ).stdout
     result = json.loads(out.strip().splitlines()[-1])
@@ -344,8 +341,7 @@ def report(results: dict, queries: dict, args) -> None:
         )
         print(f"{name:<13} {concurrency:>5} {m['rate']:>9.1f} {m['p50_us'] / 1000:>8.2f} {m['p95_us'] / 1000:>8.2f} "
               f"{m['p99_us'] / 1000:>8.2f} {m['p99_us'] / max(m['p50_us'], 1):>8.1f} {errors:>7}   {cpu}")
-    print(f"\nSQL queries per invite request: 2 participants = {queries['2']}, 10 participants = {queries['10']}"
-          f" (token cached: {queries['2 cached']} and {queries['10 cached']})")
+    print(f"\nSQL queries per invite request: 2 participants = {queries['2']}, 10 participants = {queries['10']}")
     # Every (endpoint, concurrency) measured beside the baseline, invite first: its ratio per round.
     compared = sorted(
         (key for key in results if key[0] != "baseline"), key=lambda key: (key[0] != "invite", key[0], key[1])
@@ -360,6 +356,7 @@ def report(results: dict, queries: dict, args) -> None:
         invite = ratios["invite", 4]
         print(f"\nRATIO invite/baseline at concurrency 4: {median(invite):.2f} "
               f"(range {min(invite):.2f}-{max(invite):.2f})")
+
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -8,7 +8,7 @@ import uuid
 
 from django.conf import settings
 
-from locations.languages import parse_accept_language
+from core.languages import parse_accept_language
 
 from .exceptions import InvalidHeader, PayloadTooLarge, error_json_response
 from .log import correlation_id as _correlation_id

@@ -1,6 +1,6 @@
 """Geocoding figures: the offline gazetteer's cost per worker process, and the database cache.
 
-    .venv/bin/python bench/geocode_offline.py      (or: make bench-geocode)
+    .venv/bin/python tools/bench/geocode_offline.py      (or: make bench-geocode)
 
 Prints, each with the baseline it is compared with (measured in the same run, same machine):
 - cold first geocode in a fresh process (after django.setup()), vs that process's django.setup();
@@ -22,7 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 # Runs in a fresh interpreter: everything a worker process would pay on its first geocode.

@@ -1,0 +1,41 @@
+"""The API's JSON parser: DRF's, plus a bound on nesting depth.
+
+Python's decoder recurses per nesting level, so a body like ``[[[[…]]]]`` would otherwise end in a
+RecursionError (a 500); anything deeper than ``API_MAX_JSON_DEPTH`` is a 400 MALFORMED_JSON.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from rest_framework.exceptions import ParseError
+from rest_framework.parsers import JSONParser
+
+
+def json_depth_exceeds(value, limit: int) -> bool:
+    """Whether ``value`` nests objects/arrays more than ``limit`` levels deep (iteratively, so
+    that checking cannot itself overflow the stack)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children)
+    return False
+
+
+class BoundedJSONParser(JSONParser):
+    def parse(self, stream, media_type=None, parser_context=None):
+        limit = settings.API_MAX_JSON_DEPTH
+        try:
+            data = super().parse(stream, media_type, parser_context)
+        except RecursionError:
+            raise ParseError(f"JSON parse error - nested deeper than {limit} levels") from None
+        if json_depth_exceeds(data, limit):
+            raise ParseError(f"JSON parse error - nested deeper than {limit} levels")
+        return data
