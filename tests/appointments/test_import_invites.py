@@ -469,6 +469,37 @@ def test_atomic_writes_everything_when_every_row_is_good(tenant, tmp_path):
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite lets one writer in at a time")
 @pytest.mark.django_db(transaction=True)
+def test_an_atomic_import_the_database_refuses_writes_nothing_and_says_so(tmp_path, nominatim):
+    """With --atomic the references are checked when the whole import commits: a customer deleted
+    elsewhere while an address is geocoded makes it refuse, and the operator is told."""
+    from tests.support import EnterpriseWithEverything
+
+    tenant = EnterpriseWithEverything("acme")
+    doomed = CustomerFactory(enterprise=tenant.enterprise)
+
+    def delete_the_customer():
+        try:
+            Customer.objects.filter(pk=doomed.pk).delete()
+        finally:
+            connection.close()  # this thread's own connection
+
+    nominatim.answer(51.05, 3.72)
+    nominatim.on_request = delete_the_customer
+    rows = [
+        {**tenant.invite_body(), "appointmentParticipants": [
+            {"role": "PRIMARY", "participantId": str(doomed.pk), "type": "CUSTOMER"},
+            {"role": "PRIMARY", "participantId": str(tenant.employees[0].pk), "type": "EMPLOYEE"},
+        ]},
+        {**tenant.invite_body(), "meetingType": "ON_LOCATION", "location": with_location(geolocation=None)},
+    ]
+
+    with pytest.raises(CommandError, match="nothing was written"):
+        run(jsonl(tmp_path, *rows), "--atomic")
+    assert not Appointment.objects.exists()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite lets one writer in at a time")
+@pytest.mark.django_db(transaction=True)
 def test_a_row_the_database_refuses_fails_alone(tmp_path):
     """The batch's write fails (a customer is deleted elsewhere while the batch is checked): the
     importer retries row by row, and only the row that references the vanished customer fails."""

@@ -16,6 +16,7 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import DatabaseError
 from tqdm import tqdm
 
 from participants.models import Employee, Enterprise
@@ -96,6 +97,11 @@ class Command(BaseCommand):
                 raise CommandError(f"CSV: {error}") from None
             except UnicodeDecodeError as error:
                 raise CommandError(f"The file is not UTF-8: {error}") from None
+            except DatabaseError as error:
+                # With --atomic the database checks the references at the very end: a row it
+                # refuses then (its reference deleted meanwhile) rolls the whole import back.
+                message = str(error).strip().splitlines()[0]
+                raise CommandError(f"The database refused the import, nothing was written: {message}") from None
 
         self.stdout.write(summary_line(summary))
         if summary.failed:
