@@ -216,3 +216,22 @@ def test_the_form_needs_a_csrf_token(acme):
 
     assert response.status_code == 403
     assert not Appointment.objects.exists()
+
+
+def test_an_inactive_employee_is_refused_next_to_its_row(staff, acme):
+    """Not offered in the form, and refused by the service when posted anyway, as by the API."""
+    inactive = acme.employees[1]
+    inactive.is_active = False
+    inactive.save()
+    assert str(inactive) not in staff.get(URL).content.decode()
+
+    participants = [
+        {"role": "PRIMARY", "type": "EMPLOYEE", "employee": inactive.pk},
+        {"role": "PRIMARY", "type": "CUSTOMER", "customer": acme.customers[0].pk},
+    ]
+    response = staff.post(URL, invite_post(acme, participants=participants))
+
+    assert response.status_code == 200
+    row = form_of(response).participants.forms[0]
+    assert row.errors["employee"] == [f"Participant {inactive.pk} was not found"]
+    assert not Appointment.objects.exists()

@@ -467,6 +467,21 @@ def test_atomic_writes_everything_when_every_row_is_good(tenant, tmp_path):
     assert Appointment.objects.count() == 5
 
 
+def test_an_inactive_employee_is_not_found_by_id_or_external_id(tenant, tmp_path):
+    employee = tenant.employees[0]
+    employee.is_active = False
+    employee.save()
+    by_id = body(appointmentParticipants=[
+        {"role": "PRIMARY", "participantId": str(employee.pk), "type": "EMPLOYEE"},
+        {"role": "PRIMARY", "participantId": "external://acme-customer-0", "type": "CUSTOMER"},
+    ])
+    result, rows = report(tmp_path, jsonl(tmp_path, by_id, body()))
+
+    assert result.failed
+    assert [row[:2] for row in rows[1:]] == [["1", "PARTICIPANT_NOT_FOUND"], ["2", "PARTICIPANT_NOT_FOUND"]]
+    assert not Appointment.objects.exists()
+
+
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite lets one writer in at a time")
 @pytest.mark.django_db(transaction=True)
 def test_an_atomic_import_the_database_refuses_writes_nothing_and_says_so(tmp_path, nominatim):

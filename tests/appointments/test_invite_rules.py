@@ -68,6 +68,15 @@ def test_unknown_participant(acme, api, type_, meeting_type):
     assert entry["arguments"] == {"property": "appointmentParticipants/1/participantId", "id": "424242"}
 
 
+def test_an_inactive_employee_is_not_found(acme, api):
+    employee = acme.employees[0]
+    employee.is_active = False
+    employee.save()
+    entry = business_error(post_invite(api, acme.invite_body()))
+    assert entry["code"] == "PARTICIPANT_NOT_FOUND"
+    assert entry["arguments"] == {"property": "appointmentParticipants/0/participantId", "id": str(employee.pk)}
+
+
 @BOTH_PATHS
 @pytest.mark.parametrize(
     "attribute, property, code",
