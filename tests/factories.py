@@ -30,11 +30,11 @@ class LocationFactory(factory.django.DjangoModelFactory):
     time_zone = "Europe/Brussels"
 
 
-class TenantFactory(factory.django.DjangoModelFactory):
+class EnterpriseOwnedFactory(factory.django.DjangoModelFactory):
     enterprise = factory.SubFactory(EnterpriseFactory)
 
 
-class SubjectFactory(TenantFactory):
+class SubjectFactory(EnterpriseOwnedFactory):
     class Meta:
         model = Subject
 
@@ -42,7 +42,7 @@ class SubjectFactory(TenantFactory):
     name = factory.SelfAttribute("name_en")
 
 
-class OfficeFactory(TenantFactory):
+class OfficeFactory(EnterpriseOwnedFactory):
     class Meta:
         model = Office
 
@@ -50,7 +50,7 @@ class OfficeFactory(TenantFactory):
     location = factory.SubFactory(LocationFactory)
 
 
-class EmployeeFactory(TenantFactory):
+class EmployeeFactory(EnterpriseOwnedFactory):
     class Meta:
         model = Employee
 
@@ -58,7 +58,7 @@ class EmployeeFactory(TenantFactory):
     last_name = factory.Sequence(lambda n: f"Employee{n}")
 
 
-class CustomerFactory(TenantFactory):
+class CustomerFactory(EnterpriseOwnedFactory):
     class Meta:
         model = Customer
 
@@ -66,14 +66,14 @@ class CustomerFactory(TenantFactory):
     last_name = factory.Sequence(lambda n: f"Customer{n}")
 
 
-class ListingFactory(TenantFactory):
+class ListingFactory(EnterpriseOwnedFactory):
     class Meta:
         model = Listing
 
     title = factory.Sequence(lambda n: f"Listing {n}")
 
 
-class LeadSegmentFactory(TenantFactory):
+class LeadSegmentFactory(EnterpriseOwnedFactory):
     class Meta:
         model = LeadSegment
 
@@ -81,7 +81,7 @@ class LeadSegmentFactory(TenantFactory):
     name = "Segment"
 
 
-class CallbackRequestFactory(TenantFactory):
+class CallbackRequestFactory(EnterpriseOwnedFactory):
     class Meta:
         model = CallbackRequest
 

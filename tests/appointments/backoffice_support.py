@@ -1,4 +1,4 @@
-"""Helpers for the back office and admin tests: a staff login for a tenant, and the POST data of
+"""Helpers for the back office and admin tests: a staff login for a everything, and the POST data of
 the New invite form."""
 
 from django.contrib.auth import get_user_model
@@ -6,28 +6,28 @@ from django.contrib.auth import get_user_model
 STAFF_PASSWORD = "staff-password-for-tests"
 
 
-def staff_user(tenant, username: str | None = None, *, password: str | None = None, **extra):
-    """A staff login linked to the tenant's first employee. Without a password (hashing one takes
+def staff_user(everything, username: str | None = None, *, password: str | None = None, **extra):
+    """A staff login linked to the everything's first employee. Without a password (hashing one takes
     half a second) the user can only be logged in with ``client.force_login``."""
     user = get_user_model().objects.create_user(
-        username or f"staff-{tenant.enterprise.slug}", password=password, is_staff=True, **extra
+        username or f"staff-{everything.enterprise.slug}", password=password, is_staff=True, **extra
     )
-    employee = tenant.employees[0]
+    employee = everything.employees[0]
     employee.user = user
     employee.save(update_fields=["user"])
     return user
 
 
-def invite_post(tenant, participants=None, **fields) -> dict:
-    """The New invite form's POST data: an office meeting with the tenant's first employee and
+def invite_post(everything, participants=None, **fields) -> dict:
+    """The New invite form's POST data: an office meeting with the everything's first employee and
     first customer, overridable per field."""
     participants = participants or [
-        {"role": "PRIMARY", "type": "EMPLOYEE", "employee": tenant.employees[0].pk},
-        {"role": "PRIMARY", "type": "CUSTOMER", "customer": tenant.customers[0].pk},
+        {"role": "PRIMARY", "type": "EMPLOYEE", "employee": everything.employees[0].pk},
+        {"role": "PRIMARY", "type": "CUSTOMER", "customer": everything.customers[0].pk},
     ]
     data = {
-        "subject": tenant.subject.pk,
-        "office": tenant.office.pk,
+        "subject": everything.subject.pk,
+        "office": everything.office.pk,
         "meeting_type": "OFFICE",
         "trailing_buffer_time": "0",
         "participants-TOTAL_FORMS": len(participants),

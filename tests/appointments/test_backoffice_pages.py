@@ -10,16 +10,16 @@ from tests.appointments.backoffice_support import STAFF_PASSWORD, staff_user
 LIST = "/backoffice/"
 
 
-def invite(tenant, customer=0, **kwargs):
+def invite(everything, customer=0, **kwargs):
     kwargs.setdefault("meeting_type", "OFFICE")
     return invite_create(
-        enterprise=tenant.enterprise,
+        enterprise=everything.enterprise,
         actor=Actor(type="API_CLIENT", id="1", channel="API"),
-        subject_id=str(tenant.subject.pk),
-        office_id=str(tenant.office.pk),
+        subject_id=str(everything.subject.pk),
+        office_id=str(everything.office.pk),
         participants=[
-            ParticipantInput("PRIMARY", "EMPLOYEE", str(tenant.employees[0].pk)),
-            ParticipantInput("PRIMARY", "CUSTOMER", str(tenant.customers[customer].pk)),
+            ParticipantInput("PRIMARY", "EMPLOYEE", str(everything.employees[0].pk)),
+            ParticipantInput("PRIMARY", "CUSTOMER", str(everything.customers[customer].pk)),
         ],
         **kwargs,
     )

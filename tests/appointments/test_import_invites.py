@@ -21,7 +21,7 @@ from tests.support import post_invite
 
 
 @pytest.fixture
-def tenant(acme):
+def with_external_ids(acme):
     """acme with external ids on what the rows reference."""
     for name, row in [
         ("subject", acme.subject),
@@ -93,17 +93,17 @@ def report(tmp_path, path, *args) -> tuple[Run, list[list[str]]]:
 # --- Both formats, references --------------------------------------------------------------------
 
 
-def test_jsonl_rows_become_invites_referenced_by_id_or_external_id(tenant, tmp_path):
+def test_jsonl_rows_become_invites_referenced_by_id_or_external_id(with_external_ids, tmp_path):
     path = jsonl(
         tmp_path,
         body(externalId="crm-1"),
         body(
             externalId="crm-2",
-            subjectId=str(tenant.subject.pk),
+            subjectId=str(with_external_ids.subject.pk),
             meetingType="ON_LOCATION",
             location=with_location(),
             listingId="external://acme-listing",
-            leadSegmentId=str(tenant.lead_segment.pk),
+            leadSegmentId=str(with_external_ids.lead_segment.pk),
             callbackRequestId="external://acme-callback",
         ),
     )
@@ -112,20 +112,20 @@ def test_jsonl_rows_become_invites_referenced_by_id_or_external_id(tenant, tmp_p
 
     assert not result.failed
     assert "2 created, 0 skipped, 0 failed" in result.stdout
-    first, second = Appointment.objects.filter(enterprise=tenant.enterprise).order_by("external_id")
-    assert (first.subject, first.office, first.location) == (tenant.subject, tenant.office, tenant.office.location)
-    assert {p.participant_id for p in first.participants.all()} == {tenant.employees[0].pk, tenant.customers[0].pk}
+    first, second = Appointment.objects.filter(enterprise=with_external_ids.enterprise).order_by("external_id")
+    assert (first.subject, first.office, first.location) == (with_external_ids.subject, with_external_ids.office, with_external_ids.office.location)
+    assert {p.participant_id for p in first.participants.all()} == {with_external_ids.employees[0].pk, with_external_ids.customers[0].pk}
     assert (second.listing, second.lead_segment, second.callback_request) == (
-        tenant.listing,
-        tenant.lead_segment,
-        tenant.callback_request,
+        with_external_ids.listing,
+        with_external_ids.lead_segment,
+        with_external_ids.callback_request,
     )
     assert (second.location.city_en, second.location.city_nl, second.location.time_zone) == ("Ghent", "Gent", "Europe/Brussels")
     assert (first.created_by_type, first.created_by_id, first.created_from) == ("SYSTEM", None, "IMPORT")
 
 
-def test_an_imported_invite_is_the_one_the_api_creates_from_the_same_body(tenant, api, tmp_path):
-    shared = tenant.invite_body(
+def test_an_imported_invite_is_the_one_the_api_creates_from_the_same_body(with_external_ids, api, tmp_path):
+    shared = with_external_ids.invite_body(
         meetingType="ON_LOCATION",
         location=with_location(translations={"city": [{"language": "no", "value": "Gent"}], "street1": [{"language": "en", "value": "Veldstraat 1"}]}),
         hybrid=True,
@@ -142,15 +142,15 @@ def test_an_imported_invite_is_the_one_the_api_creates_from_the_same_body(tenant
     assert {k: v for k, v in from_file.items() if k not in different} == {k: v for k, v in from_api.items() if k not in different}
 
 
-def test_csv_rows_are_converted_to_the_same_invites(tenant, tmp_path):
+def test_csv_rows_are_converted_to_the_same_invites(with_external_ids, tmp_path):
     path = tmp_path / "invites.csv"
     path.write_text(
         "externalId,subjectId,officeId,meetingType,participants,listingId,hybrid,trailingBufferTime,internalNotes,"
         "countryCode,postalCode,latitude,longitude,city_en,city_no,street1_nl\n"
         "csv-1,external://acme-subject,external://acme-office,OFFICE,"
         "PRIMARY:EMPLOYEE:external://acme-employee-0 ; PRIMARY:CUSTOMER:external://acme-customer-0,,,,,,,,,,,\n"
-        f"csv-2,{tenant.subject.pk},external://acme-office,ON_LOCATION,"
-        f"PRIMARY:EMPLOYEE:{tenant.employees[1].pk};PRIMARY:CUSTOMER:external://acme-customer-1;SECONDARY:CUSTOMER:external://acme-customer-2,"
+        f"csv-2,{with_external_ids.subject.pk},external://acme-office,ON_LOCATION,"
+        f"PRIMARY:EMPLOYEE:{with_external_ids.employees[1].pk};PRIMARY:CUSTOMER:external://acme-customer-1;SECONDARY:CUSTOMER:external://acme-customer-2,"
         'external://acme-listing,true,15,"Ring twice, then wait",be,9000,51.05,3.72,Ghent,Gent,Veldstraat 1\n',
         encoding="utf-8-sig",  # as spreadsheet programs write it
     )
@@ -160,7 +160,7 @@ def test_csv_rows_are_converted_to_the_same_invites(tenant, tmp_path):
     assert not result.failed, result.stderr
     second = Appointment.objects.get(external_id="csv-2")
     assert (second.hybrid, second.trailing_buffer_time, second.internal_notes) == (True, 15, "Ring twice, then wait")
-    assert second.listing == tenant.listing
+    assert second.listing == with_external_ids.listing
     assert second.participants.count() == 3
     location = second.location
     assert (location.country_code, location.latitude, location.city_en, location.city_nb, location.street1_nl) == (
@@ -170,7 +170,7 @@ def test_csv_rows_are_converted_to_the_same_invites(tenant, tmp_path):
         "Gent",
         "Veldstraat 1",
     )
-    assert Appointment.objects.get(external_id="csv-1").location == tenant.office.location
+    assert Appointment.objects.get(external_id="csv-1").location == with_external_ids.office.location
 
 
 def test_the_samples_in_the_repository_import_against_the_demo_data(db, tmp_path, settings):
@@ -182,7 +182,7 @@ def test_the_samples_in_the_repository_import_against_the_demo_data(db, tmp_path
         assert "3 created" in result.stdout
 
 
-def test_references_never_reach_another_enterprise(tenant, globex, tmp_path):
+def test_references_never_reach_another_enterprise(with_external_ids, globex, tmp_path):
     globex.subject.external_id = "globex-subject"
     globex.subject.save()
     path = jsonl(tmp_path, body(subjectId="external://globex-subject"), body(subjectId=str(globex.subject.pk)))
@@ -194,19 +194,19 @@ def test_references_never_reach_another_enterprise(tenant, globex, tmp_path):
     assert not Appointment.objects.exists()
 
 
-def test_created_by_names_the_employee_by_id_or_external_id(tenant, tmp_path):
+def test_created_by_names_the_employee_by_id_or_external_id(with_external_ids, tmp_path):
     run(jsonl(tmp_path, body(externalId="a")), "--created-by", "external://acme-employee-2")
-    run(jsonl(tmp_path, body(externalId="b")), "--created-by", str(tenant.employees[1].pk))
+    run(jsonl(tmp_path, body(externalId="b")), "--created-by", str(with_external_ids.employees[1].pk))
 
     assert list(Appointment.objects.order_by("external_id").values_list("created_by_type", "created_by_id", "created_from")) == [
-        ("EMPLOYEE", str(tenant.employees[2].pk), "IMPORT"),
-        ("EMPLOYEE", str(tenant.employees[1].pk), "IMPORT"),
+        ("EMPLOYEE", str(with_external_ids.employees[2].pk), "IMPORT"),
+        ("EMPLOYEE", str(with_external_ids.employees[1].pk), "IMPORT"),
     ]
     with pytest.raises(CommandError, match="No employee"):
         run(jsonl(tmp_path, body()), "--created-by", "external://nobody")
 
 
-def test_standard_input_is_read_with_a_dash(tenant, monkeypatch):
+def test_standard_input_is_read_with_a_dash(with_external_ids, monkeypatch):
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO((json.dumps(body()) + "\n").encode())))
 
     assert not run("-", "--format", "jsonl").failed
@@ -216,7 +216,7 @@ def test_standard_input_is_read_with_a_dash(tenant, monkeypatch):
 # --- Re-runs -------------------------------------------------------------------------------------
 
 
-def test_a_second_run_of_the_same_file_creates_nothing(tenant, tmp_path):
+def test_a_second_run_of_the_same_file_creates_nothing(with_external_ids, tmp_path):
     path = jsonl(tmp_path, body(externalId="x-1"), body(externalId="x-2"), body())
     run(path)
 
@@ -226,7 +226,7 @@ def test_a_second_run_of_the_same_file_creates_nothing(tenant, tmp_path):
     assert Appointment.objects.filter(external_id__isnull=False).count() == 2
 
 
-def test_an_external_id_repeated_in_the_file_is_skipped_unless_its_first_row_failed(tenant, tmp_path):
+def test_an_external_id_repeated_in_the_file_is_skipped_unless_its_first_row_failed(with_external_ids, tmp_path):
     path = jsonl(
         tmp_path,
         body(externalId="dup"),
@@ -241,7 +241,7 @@ def test_an_external_id_repeated_in_the_file_is_skipped_unless_its_first_row_fai
     assert Appointment.objects.get(external_id="dup").message_for_customer is None
 
 
-def test_rows_already_imported_are_skipped_in_a_dry_run_too(tenant, tmp_path):
+def test_rows_already_imported_are_skipped_in_a_dry_run_too(with_external_ids, tmp_path):
     run(jsonl(tmp_path, body(externalId="x-1")))
 
     result = run(jsonl(tmp_path, body(externalId="x-1"), body(externalId="x-2")), "--dry-run")
@@ -252,8 +252,8 @@ def test_rows_already_imported_are_skipped_in_a_dry_run_too(tenant, tmp_path):
 # --- Errors --------------------------------------------------------------------------------------
 
 
-def test_every_failed_row_is_reported_with_line_code_message_and_pointer(tenant, tmp_path):
-    other = CustomerFactory(enterprise=tenant.enterprise)
+def test_every_failed_row_is_reported_with_line_code_message_and_pointer(with_external_ids, tmp_path):
+    other = CustomerFactory(enterprise=with_external_ids.enterprise)
     path = jsonl(
         tmp_path,
         body(externalId="good-1"),
@@ -296,7 +296,7 @@ def test_every_failed_row_is_reported_with_line_code_message_and_pointer(tenant,
     assert set(Appointment.objects.values_list("external_id", flat=True)) == {"good-1", "good-2"}
 
 
-def test_business_rules_answer_in_the_contracts_order_like_the_api(tenant, api, tmp_path):
+def test_business_rules_answer_in_the_contracts_order_like_the_api(with_external_ids, api, tmp_path):
     # Everything is wrong at once: the API names the subject first, and so must the import.
     wrong = body(subjectId="404", officeId="404", meetingType="ON_LOCATION", listingId="404")
     api_code = post_invite(api, wrong).json()["errors"][0]["code"]
@@ -306,7 +306,7 @@ def test_business_rules_answer_in_the_contracts_order_like_the_api(tenant, api, 
     assert rows[1][1] == api_code == "SUBJECT_NOT_FOUND"
 
 
-def test_schema_violations_are_the_apis(tenant, api, tmp_path):
+def test_schema_violations_are_the_apis(with_external_ids, api, tmp_path):
     wrong = body(meetingType="TELEPATHY", trailingBufferTime=-1, location={"countryCode": "BEL", "translations": {"city": []}})
     from_api = {(e["code"], e["arguments"]["pointer"]) for e in post_invite(api, wrong).json()["errors"]}
 
@@ -316,7 +316,7 @@ def test_schema_violations_are_the_apis(tenant, api, tmp_path):
     assert ("TOO_SHORT", "/location/translations/city") in from_api
 
 
-def test_csv_values_that_do_not_convert_are_reported_where_the_body_has_them(tenant, tmp_path):
+def test_csv_values_that_do_not_convert_are_reported_where_the_body_has_them(with_external_ids, tmp_path):
     path = tmp_path / "bad.csv"
     path.write_text(
         "subjectId,officeId,meetingType,participants,hybrid,trailingBufferTime,countryCode,latitude\n"
@@ -338,7 +338,7 @@ def test_csv_values_that_do_not_convert_are_reported_where_the_body_has_them(ten
     }
 
 
-def test_csv_line_numbers_count_line_breaks_inside_quoted_cells(tenant, tmp_path):
+def test_csv_line_numbers_count_line_breaks_inside_quoted_cells(with_external_ids, tmp_path):
     path = tmp_path / "multiline.csv"
     path.write_text(
         "subjectId,officeId,meetingType,participants,internalNotes\n"
@@ -360,7 +360,7 @@ def test_csv_line_numbers_count_line_breaks_inside_quoted_cells(tenant, tmp_path
         ("subjectId,meetingType", "missing columns: officeId, participants"),
     ],
 )
-def test_a_csv_header_with_unknown_or_missing_columns_stops_before_any_row(tenant, tmp_path, header, message):
+def test_a_csv_header_with_unknown_or_missing_columns_stops_before_any_row(with_external_ids, tmp_path, header, message):
     path = tmp_path / "bad.csv"
     path.write_text(header + "\n1,2,OFFICE,x\n")
 
@@ -368,7 +368,7 @@ def test_a_csv_header_with_unknown_or_missing_columns_stops_before_any_row(tenan
         run(path)
 
 
-def test_an_unreadable_csv_stops_with_a_message(tenant, tmp_path):
+def test_an_unreadable_csv_stops_with_a_message(with_external_ids, tmp_path):
     path = tmp_path / "huge.csv"
     path.write_text("subjectId,officeId,meetingType,participants\n1,2,OFFICE,\"" + "x" * 200_000 + "\"\n")
 
@@ -385,7 +385,7 @@ def test_an_unreadable_csv_stops_with_a_message(tenant, tmp_path):
         (["invites.jsonl", "--batch-size", "10001"], "between 1 and 10000"),
     ],
 )
-def test_unusable_invocations_stop_with_a_message(tenant, tmp_path, args, message):
+def test_unusable_invocations_stop_with_a_message(with_external_ids, tmp_path, args, message):
     (tmp_path / "invites.txt").write_text("")
     with pytest.raises(CommandError, match=message):
         call_command("import_invites", str(tmp_path / args[0]), *args[1:], "--enterprise", "acme")
@@ -396,7 +396,7 @@ def test_unusable_invocations_stop_with_a_message(tenant, tmp_path, args, messag
 # --- Geocoding -----------------------------------------------------------------------------------
 
 
-def test_each_distinct_address_is_geocoded_once(tenant, tmp_path, nominatim):
+def test_each_distinct_address_is_geocoded_once(with_external_ids, tmp_path, nominatim):
     nominatim.answer(51.05, 3.72)
     ghent = with_location(geolocation=None)
     brussels = with_location(geolocation=None, postalCode="1000", translations={"city": [{"language": "en", "value": "Brussels"}]})
@@ -408,11 +408,11 @@ def test_each_distinct_address_is_geocoded_once(tenant, tmp_path, nominatim):
 
     assert not result.failed
     assert len(nominatim.requests) == 2
-    located = Location.objects.exclude(pk=tenant.office.location_id)
+    located = Location.objects.exclude(pk=with_external_ids.office.location_id)
     assert list(located.values_list("latitude", flat=True)) == [51.05] * 4
 
 
-def test_addresses_that_cannot_be_geocoded_fail_their_rows_only(tenant, tmp_path, nominatim):
+def test_addresses_that_cannot_be_geocoded_fail_their_rows_only(with_external_ids, tmp_path, nominatim):
     nominatim.results = []  # nothing found
     unknown = body(meetingType="ON_LOCATION", location=with_location(geolocation=None))
 
@@ -423,7 +423,7 @@ def test_addresses_that_cannot_be_geocoded_fail_their_rows_only(tenant, tmp_path
     assert Appointment.objects.count() == 1
 
 
-def test_a_geocoder_that_is_down_fails_the_rows_that_need_it(tenant, tmp_path, nominatim):
+def test_a_geocoder_that_is_down_fails_the_rows_that_need_it(with_external_ids, tmp_path, nominatim):
     nominatim.status = 500
     needs_geocoding = body(meetingType="ON_LOCATION", location=with_location(geolocation=None))
 
@@ -436,7 +436,7 @@ def test_a_geocoder_that_is_down_fails_the_rows_that_need_it(tenant, tmp_path, n
 # --- Dry run, --atomic, writes -------------------------------------------------------------------
 
 
-def test_a_dry_run_checks_everything_and_writes_nothing(tenant, tmp_path):
+def test_a_dry_run_checks_everything_and_writes_nothing(with_external_ids, tmp_path):
     path = jsonl(tmp_path, body(externalId="a", meetingType="ON_LOCATION", location=with_location()), body(subjectId="external://nope"))
     locations = Location.objects.count()
 
@@ -448,7 +448,7 @@ def test_a_dry_run_checks_everything_and_writes_nothing(tenant, tmp_path):
     assert (Appointment.objects.count(), Location.objects.count()) == (0, locations)
 
 
-def test_atomic_rolls_back_every_row_when_one_fails(tenant, tmp_path):
+def test_atomic_rolls_back_every_row_when_one_fails(with_external_ids, tmp_path):
     good = [body(externalId=f"ok-{i}", meetingType="ON_LOCATION", location=with_location()) for i in range(5)]
     locations = Location.objects.count()
 
@@ -460,15 +460,15 @@ def test_atomic_rolls_back_every_row_when_one_fails(tenant, tmp_path):
     assert (Appointment.objects.count(), Location.objects.count()) == (0, locations)
 
 
-def test_atomic_writes_everything_when_every_row_is_good(tenant, tmp_path):
+def test_atomic_writes_everything_when_every_row_is_good(with_external_ids, tmp_path):
     result = run(jsonl(tmp_path, *(body(externalId=f"ok-{i}") for i in range(5))), "--atomic", "--batch-size", "2")
 
     assert not result.failed
     assert Appointment.objects.count() == 5
 
 
-def test_an_inactive_employee_is_not_found_by_id_or_external_id(tenant, tmp_path):
-    employee = tenant.employees[0]
+def test_an_inactive_employee_is_not_found_by_id_or_external_id(with_external_ids, tmp_path):
+    employee = with_external_ids.employees[0]
     employee.is_active = False
     employee.save()
     by_id = body(appointmentParticipants=[
@@ -489,8 +489,8 @@ def test_an_atomic_import_the_database_refuses_writes_nothing_and_says_so(tmp_pa
     elsewhere while an address is geocoded makes it refuse, and the operator is told."""
     from tests.support import EnterpriseWithEverything
 
-    tenant = EnterpriseWithEverything("acme")
-    doomed = CustomerFactory(enterprise=tenant.enterprise)
+    acme = EnterpriseWithEverything("acme")
+    doomed = CustomerFactory(enterprise=acme.enterprise)
 
     def delete_the_customer():
         try:
@@ -501,11 +501,11 @@ def test_an_atomic_import_the_database_refuses_writes_nothing_and_says_so(tmp_pa
     nominatim.answer(51.05, 3.72)
     nominatim.on_request = delete_the_customer
     rows = [
-        {**tenant.invite_body(), "appointmentParticipants": [
+        {**acme.invite_body(), "appointmentParticipants": [
             {"role": "PRIMARY", "participantId": str(doomed.pk), "type": "CUSTOMER"},
-            {"role": "PRIMARY", "participantId": str(tenant.employees[0].pk), "type": "EMPLOYEE"},
+            {"role": "PRIMARY", "participantId": str(acme.employees[0].pk), "type": "EMPLOYEE"},
         ]},
-        {**tenant.invite_body(), "meetingType": "ON_LOCATION", "location": with_location(geolocation=None)},
+        {**acme.invite_body(), "meetingType": "ON_LOCATION", "location": with_location(geolocation=None)},
     ]
 
     with pytest.raises(CommandError, match="nothing was written"):
@@ -522,8 +522,8 @@ def test_a_row_the_database_refuses_fails_alone(tmp_path):
     from appointments.services import Actor
     from tests.support import EnterpriseWithEverything
 
-    tenant = EnterpriseWithEverything("acme")
-    doomed = CustomerFactory(enterprise=tenant.enterprise)
+    acme = EnterpriseWithEverything("acme")
+    doomed = CustomerFactory(enterprise=acme.enterprise)
 
     def delete_the_customer():
         try:
@@ -538,16 +538,16 @@ def test_a_row_the_database_refuses_fails_alone(tmp_path):
         return 51.05, 3.72
 
     rows = [
-        {**tenant.invite_body(), "externalId": "a"},
-        {**tenant.invite_body(), "externalId": "b", "appointmentParticipants": [
+        {**acme.invite_body(), "externalId": "a"},
+        {**acme.invite_body(), "externalId": "b", "appointmentParticipants": [
             {"role": "PRIMARY", "participantId": str(doomed.pk), "type": "CUSTOMER"},
-            {"role": "PRIMARY", "participantId": str(tenant.employees[0].pk), "type": "EMPLOYEE"},
+            {"role": "PRIMARY", "participantId": str(acme.employees[0].pk), "type": "EMPLOYEE"},
         ]},
-        {**tenant.invite_body(), "externalId": "c", "meetingType": "ON_LOCATION", "location": with_location(geolocation=None)},
+        {**acme.invite_body(), "externalId": "c", "meetingType": "ON_LOCATION", "location": with_location(geolocation=None)},
     ]
     errors = []
     summary = InviteImport(
-        enterprise=tenant.enterprise,
+        enterprise=acme.enterprise,
         actor=Actor(type="SYSTEM", id=None, channel="IMPORT"),
         geocoder=geocoder_that_deletes_a_customer,
         on_error=errors.append,
@@ -562,10 +562,10 @@ def test_a_row_the_database_refuses_fails_alone(tmp_path):
 # --- Scale ---------------------------------------------------------------------------------------
 
 
-def test_a_large_generated_file_is_imported_in_batches_with_few_queries(tenant, tmp_path):
-    employees = EmployeeFactory.create_batch(20, enterprise=tenant.enterprise)
-    customers = CustomerFactory.create_batch(50, enterprise=tenant.enterprise)
-    subjects = [tenant.subject, SubjectFactory(enterprise=tenant.enterprise, external_id="acme-subject-2")]
+def test_a_large_generated_file_is_imported_in_batches_with_few_queries(with_external_ids, tmp_path):
+    employees = EmployeeFactory.create_batch(20, enterprise=with_external_ids.enterprise)
+    customers = CustomerFactory.create_batch(50, enterprise=with_external_ids.enterprise)
+    subjects = [with_external_ids.subject, SubjectFactory(enterprise=with_external_ids.enterprise, external_id="acme-subject-2")]
     path = tmp_path / "large.jsonl"
     with path.open("w") as file:
         for i in range(2000):
@@ -595,7 +595,7 @@ def test_a_large_generated_file_is_imported_in_batches_with_few_queries(tenant, 
     assert video.video_url and video.video_test_url
 
 
-def test_progress_lines_without_a_terminal(tenant, tmp_path, monkeypatch):
+def test_progress_lines_without_a_terminal(with_external_ids, tmp_path, monkeypatch):
     from appointments.management.commands.import_invites import Command
 
     monkeypatch.setattr(Command, "progress_interval", 0)
@@ -631,17 +631,17 @@ def test_an_outage_is_not_remembered_for_the_rest_of_the_run(db):
     assert answers == []
 
 
-def test_references_are_looked_up_in_chunks(tenant, monkeypatch):
+def test_references_are_looked_up_in_chunks(with_external_ids, monkeypatch):
     """Each chunk of references is one query's parameters; every row is found whichever chunk
     it falls in, by id or by external id."""
     from appointments import selectors
     from participants.models import Customer
 
     monkeypatch.setattr(selectors, "MAX_VALUES_PER_QUERY", 2)
-    customers = Customer.objects.filter(enterprise=tenant.enterprise)[:3]
+    customers = Customer.objects.filter(enterprise=with_external_ids.enterprise)[:3]
     for index, customer in enumerate(customers):
         customer.external_id = f"crm-{index}"
         customer.save()
     values = {str(c.pk) for c in customers} | {f"external://crm-{i}" for i in range(3)} | {"999999", "external://nope"}
-    found = selectors.referenced_rows(enterprise=tenant.enterprise, wanted={Customer: values}, external_ids=True)
+    found = selectors.referenced_rows(enterprise=with_external_ids.enterprise, wanted={Customer: values}, external_ids=True)
     assert set(found[Customer]) == values - {"999999", "external://nope"}

@@ -16,10 +16,10 @@ def log_in(page, username, path="/backoffice/"):
     page.get_by_role("button", name="Log in").click()
 
 
-def choose_participants(page, tenant):
+def choose_participants(page, everything):
     """Row 1 is the logged-in employee already; make row 2 the customer."""
     page.select_option("#id_participants-1-type", "CUSTOMER")
-    page.select_option("#id_participants-1-customer", str(tenant.customers[0].pk))
+    page.select_option("#id_participants-1-customer", str(everything.customers[0].pk))
 
 
 def test_staff_member_creates_a_geocoded_invite_and_the_api_returns_it(page, acme, nominatim, screenshot_dir):

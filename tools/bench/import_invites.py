@@ -57,15 +57,15 @@ def main() -> int:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
-    tenant = reset_tenant()
+    enterprise = reset_enterprise()
     load_before = os.getloadavg()[0]
     # The API's rate drifts with the machine (and PostgreSQL vacuums after a large import): it is
     # measured before and after the import, and the ratio is taken against the faster of the two.
-    api_before = api_sequential_rate(tenant, args.api_requests)
+    api_before = api_sequential_rate(enterprise, args.api_requests)
 
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / f"invites.{args.format}"
-        write_rows(path, tenant, args.rows, args.format)
+        write_rows(path, enterprise, args.rows, args.format)
         size_mb = path.stat().st_size / 2**20
         print(f"{args.rows} rows with coordinates, {args.format}, {size_mb:.0f} MB; batch size {args.batch_size or 'default'}")
         started = time.perf_counter()
@@ -89,14 +89,14 @@ def main() -> int:
     if child.returncode != 0:
         print(errors[-2000:], file=sys.stderr)
         return 1
-    created = count_appointments(tenant)
+    created = count_appointments(enterprise)
     if created != args.rows:
         print(f"expected {args.rows} appointments, found {created}", file=sys.stderr)
         return 1
     import_rate = args.rows / import_seconds
     peak_mb = peak_kb / 1024
 
-    api_after = api_sequential_rate(tenant, args.api_requests)
+    api_after = api_sequential_rate(enterprise, args.api_requests)
     api_rate = max(api_before, api_after)
     ratio = import_rate / api_rate
 
@@ -142,7 +142,7 @@ def ensure_database(url: str) -> None:
             connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(config["NAME"])))
 
 
-def reset_tenant():
+def reset_enterprise():
     """The benchmark's enterprise with what invites reference, without earlier runs' invites."""
     from django.db import connection, transaction
 
