@@ -54,6 +54,11 @@ class LanguagePreference:
 _WEIGHT = re.compile(r"^q=(0(\.\d{0,3})?|1(\.0{0,3})?)$")
 
 
+# Far more than any browser sends (a handful of tags); what is beyond is ignored.
+MAX_HEADER_LENGTH = 1024
+MAX_TAGS = 32
+
+
 def parse_accept_language(header: str | None) -> LanguagePreference:
     """Parse an Accept-Language header as the contract reads it.
 
@@ -64,9 +69,12 @@ def parse_accept_language(header: str | None) -> LanguagePreference:
     if header is None or not header.strip():
         return LanguagePreference()
     weighted: list[tuple[float, int, str]] = []
-    # Glue parameters to their tag ("en ; q=0.5" → "en;q=0.5"), then split on commas and spaces.
-    items = re.split(r"[,\s]+", re.sub(r"\s*;\s*", ";", header.strip()))
-    for position, item in enumerate(item for item in items if item):
+    # Only the start of a header is read, in linear time whatever it holds (a regular expression
+    # around the semicolons took quadratic time on a long run of spaces). Parameters are glued to
+    # their tag ("en ; q=0.5" → "en;q=0.5"), then the items split on commas and spaces.
+    glued = ";".join(piece.strip() for piece in header[:MAX_HEADER_LENGTH].split(";"))
+    items = [item for item in re.split(r"[,\s]+", glued) if item][:MAX_TAGS]
+    for position, item in enumerate(items):
         tag, *params = item.split(";")
         weight = 1.0
         for param in params:

@@ -46,8 +46,10 @@ class ApiClientRateThrottle(SimpleRateThrottle):
         if self.rate is None:
             return True
         key = self.get_cache_key(request, view)
-        if key is None:
-            return True
+        return key is None or self.counted(key) <= self.num_requests
+
+    def counted(self, key: str) -> int:
+        """Count one more request under ``key`` in the current window; the window's count."""
         window = int(self.timer() // self.duration)
         self.window_ends = (window + 1) * self.duration
         key = f"{key}:{window}"
@@ -60,14 +62,14 @@ class ApiClientRateThrottle(SimpleRateThrottle):
             # DRF's own throttle on these caches, concurrent requests may miss a count.
             count = cache.get(key, 0) + 1
             cache.set(key, count, timeout=timeout)
-        else:
-            # incr() is atomic (memory, Redis, Memcached); only a window's first request, which
-            # finds no counter, creates it, with the window's timeout. Of two such requests, add()
-            # lets one create it: the other counts on it.
-            count = self._incremented(cache, key)
-            if count is None:
-                count = 1 if cache.add(key, 1, timeout=timeout) else self._incremented(cache, key) or 1
-        return count <= self.num_requests
+            return count
+        # incr() is atomic (memory, Redis, Memcached); only a window's first request, which finds
+        # no counter, creates it, with the window's timeout. Of two such requests, add() lets one
+        # create it: the other counts on it.
+        count = self._incremented(cache, key)
+        if count is None:
+            count = 1 if cache.add(key, 1, timeout=timeout) else self._incremented(cache, key) or 1
+        return count
 
     @staticmethod
     def _incremented(cache: BaseCache, key: str) -> int | None:
@@ -88,6 +90,10 @@ class TokenRequestThrottle(ApiClientRateThrottle):
     could keep the cores busy, or try secrets at that rate. Per address as well, so that such
     requests from elsewhere do not lock the client itself out (behind a reverse proxy every request
     has the proxy's address: the limit is then per client id).
+
+    A request may name a client twice, in its Basic credentials and in its form fields, and
+    django-oauth-toolkit authenticates whichever it accepts: each one named is counted, and the
+    request is refused if any is past the limit.
     """
 
     scope = "token"
@@ -95,22 +101,29 @@ class TokenRequestThrottle(ApiClientRateThrottle):
     def get_rate(self) -> str:
         return settings.TOKEN_THROTTLE_RATE
 
-    def get_cache_key(self, request, view) -> str:
+    def allow_request(self, request, view) -> bool:
+        counts = [self.counted(self.key_for(request, client_id)) for client_id in named_client_ids(request)]
+        return max(counts) <= self.num_requests
+
+    def key_for(self, request, client_id: str) -> str:
         # Hashed: the client id is the caller's text, and cache keys must be short and plain.
-        client = hashlib.sha256(token_client_id(request).encode()).hexdigest()[:32]
+        client = hashlib.sha256(client_id.encode("utf-8", "surrogatepass")).hexdigest()[:32]
         # The connection's address, not DRF's get_ident(): that trusts X-Forwarded-For as sent,
         # and a new value per request would escape the limit.
         return self.cache_format % {"scope": self.scope, "ident": f"{request.META.get('REMOTE_ADDR', '')}-{client}"}
 
 
-def token_client_id(request) -> str:
-    """The client id a token request names: in HTTP Basic credentials, or as a form field (the two
-    ways RFC 6749 allows, as django-oauth-toolkit reads them); empty if neither."""
+def named_client_ids(request) -> list[str]:
+    """Every client id a token request names: in HTTP Basic credentials (whatever the case of the
+    scheme) and as a form field, the two ways RFC 6749 allows; one empty id if neither."""
+    named = []
     scheme, _, credentials = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
     if scheme.lower() == "basic":
         try:
-            decoded = base64.b64decode(credentials, validate=True).decode()
+            decoded = base64.b64decode(credentials.strip(), validate=True).decode()
         except (ValueError, UnicodeDecodeError):
-            return ""
-        return urllib.parse.unquote_plus(decoded.partition(":")[0])
-    return request.POST.get("client_id", "")
+            decoded = ""
+        named.append(urllib.parse.unquote_plus(decoded.partition(":")[0]))
+    if "client_id" in request.POST or not named:
+        named.append(request.POST.get("client_id", ""))
+    return named

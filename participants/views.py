@@ -1,11 +1,26 @@
-"""The OAuth2 token endpoint: django-oauth-toolkit's, rate limited."""
+"""The OAuth2 token endpoint: django-oauth-toolkit's, rate limited, answering in RFC 6749's JSON
+whatever goes wrong."""
 
+import logging
 import math
 
+from django.conf import settings
+from django.db import InterfaceError, OperationalError
 from django.http import JsonResponse
 from oauth2_provider import views as oauth2_views
 
-from core.throttling import TokenRequestThrottle
+from core.throttling import TokenRequestThrottle, named_client_ids
+
+logger = logging.getLogger(__name__)
+
+
+def oauth_error(status: int, error: str, description: str, **headers) -> JsonResponse:
+    """RFC 6749's error shape (section 5.2); codes of our own are allowed as extensions."""
+    return JsonResponse(
+        {"error": error, "error_description": description},
+        status=status,
+        headers={"Cache-Control": "no-store", **headers},
+    )
 
 
 class TokenView(oauth2_views.TokenView):
@@ -13,15 +28,25 @@ class TokenView(oauth2_views.TokenView):
     address (``TokenRequestThrottle`` says why), before the client's secret is checked."""
 
     def post(self, request, *args, **kwargs):
+        if any("\x00" in value for value in [*named_client_ids(request), *request.POST.values()]):
+            # PostgreSQL cannot compare text with NUL characters: no client has such an id.
+            return oauth_error(400, "invalid_request", "NUL characters are not allowed.")
         throttle = TokenRequestThrottle()
-        if not throttle.allow_request(request, self):
-            seconds = math.ceil(throttle.wait())
-            response = JsonResponse(
-                # RFC 6749's error shape; the code is ours, as the RFC allows for extensions.
-                {"error": "too_many_requests", "error_description": f"Too many token requests: retry in {seconds} s."},
-                status=429,
+        try:
+            if not throttle.allow_request(request, self):
+                seconds = math.ceil(throttle.wait())
+                return oauth_error(
+                    429,
+                    "too_many_requests",
+                    f"Too many token requests: retry in {seconds} s.",
+                    **{"Retry-After": str(seconds)},
+                )
+            return super().post(request, *args, **kwargs)
+        except (OperationalError, InterfaceError) as error:
+            logger.error("Token endpoint: database unavailable: %s: %s", type(error).__name__, error)
+            return oauth_error(
+                503,
+                "temporarily_unavailable",
+                "The service is temporarily unavailable, please retry later.",
+                **{"Retry-After": str(settings.DATABASE_RETRY_AFTER)},
             )
-            response["Retry-After"] = str(seconds)
-            response["Cache-Control"] = "no-store"
-            return response
-        return super().post(request, *args, **kwargs)

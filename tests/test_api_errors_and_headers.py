@@ -1,6 +1,7 @@
 """The error envelope for every status, and the correlation id."""
 
 import logging
+import os
 import re
 
 import pytest
@@ -91,6 +92,16 @@ def test_correlation_id_is_in_every_log_line_of_the_request(acme, api, caplog):
     (record,) = [r for r in caplog.records if r.name == "appointments.services"]
     assert record.correlation_id == "trace-me"
     assert record.getMessage().startswith("Invite ")
+
+
+def test_log_records_name_their_process(caplog):
+    """gunicorn's log format prints %(process)d: a record without it turned every worker warning
+    into a logging traceback."""
+    with caplog.at_level(logging.WARNING, logger="gunicorn.error"):
+        logging.getLogger("gunicorn.error").warning("worker timeout")
+    (record,) = caplog.records
+    assert record.process == os.getpid()
+    assert logging.Formatter("[%(process)d] %(message)s").format(record) == f"[{os.getpid()}] worker timeout"
 
 
 def test_log_lines_outside_a_request_have_a_placeholder():

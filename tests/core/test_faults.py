@@ -107,6 +107,18 @@ def test_database_unreachable_is_503_in_the_envelope(server_without_database, me
     assert any(line.get("correlation_id") == correlation_id and line["level"] == "ERROR" for line in logged)
 
 
+def test_the_token_endpoint_answers_json_while_the_database_is_unreachable(server_without_database):
+    body = b"grant_type=client_credentials&client_id=acme-read-write&client_secret=x"
+    headers = {"Content-Type": "application/x-www-form-urlencoded"}
+
+    response = http("POST", server_without_database.url + "/o/token/", body, headers)
+
+    assert response.status == 503, response.body
+    assert response.headers["Content-Type"] == "application/json"
+    assert int(response.headers["Retry-After"]) >= 1
+    assert response.json()["error"] == "temporarily_unavailable"
+
+
 @pytest.mark.skipif(
     connection.vendor != "postgresql", reason="cuts the server side of a PostgreSQL connection (pg_terminate_backend)"
 )

@@ -198,6 +198,30 @@ def test_token_requests_past_the_limit_are_refused_before_the_secret_is_checked(
     assert len(checked) == 3
 
 
+def test_a_decoy_in_the_basic_credentials_does_not_escape_the_limit(acme, settings, throttle_clock):
+    """The body names the real client, which django-oauth-toolkit authenticates; a lower-case
+    ``basic`` header names another id each time. Both are counted."""
+    ApiClientFactory(enterprise=acme.enterprise, client_id="acme-rw", client_secret="s3cret", allowed_scopes=RW)
+    settings.TOKEN_THROTTLE_RATE = "3/min"
+    statuses = []
+    for attempt in range(6):
+        decoy = base64.b64encode(f"decoy-{attempt}:x".encode()).decode()
+        response = APIClient().post(
+            "/o/token/",
+            {"grant_type": "client_credentials", "client_id": "acme-rw", "client_secret": f"guess-{attempt}"},
+            HTTP_AUTHORIZATION=f"basic {decoy}",
+        )
+        statuses.append(response.status_code)
+    assert statuses == [401, 401, 401, 429, 429, 429]
+
+
+@pytest.mark.parametrize("basic", [True, False])
+def test_a_nul_character_in_a_client_id_is_a_400_in_oauth2s_format(acme, basic):
+    response = token_request("a\x00b", "secret", RW, basic=basic)
+    assert response.status_code == 400, response.content
+    assert response.json()["error"] == "invalid_request"
+
+
 def test_the_token_limit_counts_per_client_id_and_address(acme, settings, throttle_clock):
     ApiClientFactory(enterprise=acme.enterprise, client_id="acme-rw", client_secret="s3cret", allowed_scopes=RW)
     ApiClientFactory(enterprise=acme.enterprise, client_id="acme-other", client_secret="s3cret", allowed_scopes=RW)

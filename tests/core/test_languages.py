@@ -1,3 +1,5 @@
+import time
+
 import pytest
 
 from core.languages import LanguagePreference, parse_accept_language, to_api, to_storage
@@ -44,3 +46,21 @@ def test_pick_first_language_with_a_value():
 def test_norwegian_codes():
     assert to_storage("no") == "nb" and to_api("nb") == "no"
     assert to_storage("fr") == "fr" and to_api("fr") == "fr"
+
+
+def test_a_hostile_header_is_read_in_linear_time():
+    """A long run of spaces cost quadratic time: 98 such headers kept a worker busy for seconds."""
+    header = "a" + " " * 8000 + "b"
+    started = time.process_time()
+    for _ in range(98):
+        parse_accept_language(header)
+    assert time.process_time() - started < 0.5
+
+
+def test_only_the_start_of_a_long_header_counts():
+    assert parse_accept_language("fr, " + "xx, " * 10_000 + "nl") == LanguagePreference(("fr",), False)
+    assert parse_accept_language(", ".join(["xx"] * 40 + ["nl"])) == LanguagePreference((), False)
+
+
+def test_spaces_around_parameters_still_glue_them_to_their_tag():
+    assert parse_accept_language("de ; q=0.5 , fr") == LanguagePreference(("fr", "de"), False)
