@@ -43,6 +43,7 @@ MIDDLEWARE = [
     "core.middleware.CorrelationIdMiddleware",
     # API paths: 413 before a too-large body is read.
     "core.middleware.ApiBodySizeLimitMiddleware",
+    "core.middleware.NoNulCharactersMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Static files (admin, API docs) straight from gunicorn: no separate file server needed.
     "whitenoise.middleware.WhiteNoiseMiddleware",

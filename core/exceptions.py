@@ -179,7 +179,11 @@ def error_json_response(exc: exceptions.APIException, **arguments) -> JsonRespon
 
 
 def json_pointer(parts: tuple) -> str:
-    return "".join("/" + str(part).replace("~", "~0").replace("/", "~1") for part in parts)
+    """RFC 6901; a lone surrogate (a property name no UTF-8 answer can carry) written as ``\\udXXX``."""
+    return "".join(
+        "/" + str(part).replace("~", "~0").replace("/", "~1").encode("utf-8", "backslashreplace").decode()
+        for part in parts
+    )
 
 
 def validation_violations(detail, path: tuple = ()) -> Iterator[tuple[str, exceptions.ErrorDetail]]:

@@ -1,5 +1,5 @@
-"""Request middleware: the correlation id (echoed, generated, in every log line) and the client's
-language preference for translated properties."""
+"""Request middleware: the correlation id (echoed, generated, in every log line), the client's
+language preference for translated properties, the body size limit, and no NUL characters."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import re
 import uuid
 
 from django.conf import settings
+from django.core.exceptions import SuspiciousOperation
 
 from core.languages import parse_accept_language
 
@@ -67,4 +68,22 @@ class ApiBodySizeLimitMiddleware:
                     maxBytes=settings.API_MAX_BODY_SIZE,
                 )
         return self.get_response(request)
+
+
+class NoNulCharactersMiddleware:
+    """Refuses a request whose path, query or form data holds a NUL character, with 400 (in the
+    envelope on API paths). PostgreSQL cannot store or compare text with NUL in it, so any lookup
+    that reached it (a filter, an id, a slug, an admin search) answered 500."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if "\x00" in request.path or _holds_nul(request.GET) or _holds_nul(request.POST):
+            raise SuspiciousOperation("NUL character in the request")  # Django's 400 handler answers
+        return self.get_response(request)
+
+
+def _holds_nul(data) -> bool:
+    return any("\x00" in key or any("\x00" in value for value in values) for key, values in data.lists())
 

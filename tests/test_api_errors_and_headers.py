@@ -120,3 +120,31 @@ def test_unknown_api_path_is_a_404_for_every_method_even_with_csrf_checks(method
 def test_unknown_host_on_an_api_path_is_a_400_in_the_envelope(client):
     response = client.get("/api/nope", HTTP_HOST="evil.example.com")
     assert only_error(response, 400)["code"] == "BAD_REQUEST"
+
+
+@pytest.mark.parametrize(
+    "path, query",
+    [
+        ("/api/enterprises/acme/appointments", {"external-id[]": "a\x00b"}),
+        ("/api/enterprises/acme/appointments", {"status[]": "\x00"}),
+        ("/api/enterprises/acme/appointments", {"meeting-type[]": "OFFICE\x00"}),
+        ("/api/enterprises/ac\x00me/appointments", {}),
+        ("/api/enterprises/acme/appointments/1\x00", {}),
+    ],
+)
+def test_a_nul_character_is_a_400_in_the_envelope(acme, api, path, query):
+    assert only_error(api.get(path, query), 400)["code"] == "BAD_REQUEST"
+
+
+def test_a_nul_character_in_a_staff_search_is_a_400(admin_client):
+    assert admin_client.get("/admin/appointments/appointment/", {"q": "a\x00b"}).status_code == 400
+    assert admin_client.get("/admin/autocomplete/", {"term": "\x00", "app_label": "appointments",
+                                                     "model_name": "office", "field_name": "location"}).status_code == 400
+
+
+def test_a_lone_surrogate_as_a_property_name_is_reported_not_a_500(acme, api):
+    body = '{"subjectId": "1", "\\ud800": 1}'
+    response = api.post(invite_url(), body, content_type="application/json")
+    pointers = {entry["arguments"]["pointer"] for entry in response.json()["errors"]}
+    assert response.status_code == 400
+    assert "/\\ud800" in pointers
