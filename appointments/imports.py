@@ -65,9 +65,13 @@ def read_jsonl(stream: IO[str]) -> Iterator[Row]:
         if not line.strip():
             continue
         try:
-            yield Row(number, body=json.loads(line, parse_constant=strict_constant))
-        except ValueError as error:
-            yield Row(number, error=RowError(number, EXCEPTION_CODES[ParseError], f"JSON parse error - {error}"))
+            body = json.loads(line, parse_constant=strict_constant)
+        except (ValueError, RecursionError) as error:
+            # RecursionError: nested deeper than Python's decoder goes (thousands of levels).
+            reason = "nested too deeply" if isinstance(error, RecursionError) else str(error)
+            yield Row(number, error=RowError(number, EXCEPTION_CODES[ParseError], f"JSON parse error - {reason}"))
+        else:
+            yield Row(number, body=body)
 
 
 # CSV columns: the body's scalar properties by name, participants in one cell, the location flat.
@@ -127,7 +131,9 @@ def csv_body(cells: dict[str, str]) -> dict:
         body["hybrid"] = {"true": True, "false": False}.get(cells["hybrid"].lower(), cells["hybrid"])
     if "trailingBufferTime" in cells:
         value = cells["trailingBufferTime"]
-        body["trailingBufferTime"] = int(value) if _INTEGER.fullmatch(value) else value
+        # Python converts at most 4,300 digits; a number that long is beyond every bound anyway,
+        # and its first 4,000 digits say so as well (TOO_LARGE, or TOO_SMALL if negative).
+        body["trailingBufferTime"] = int(value[:4000]) if _INTEGER.fullmatch(value) else value
     if any(name in cells for name in (*CSV_LOCATION, *CSV_TRANSLATED)):
         body["location"] = _csv_location(cells)
     return body

@@ -316,6 +316,36 @@ def test_schema_violations_are_the_apis(with_external_ids, api, tmp_path):
     assert ("TOO_SHORT", "/location/translations/city") in from_api
 
 
+def test_a_hostile_line_is_reported_and_the_others_imported(with_external_ids, tmp_path):
+    """Nested past the decoder's depth, a lone surrogate as a property name: each is that line's
+    error, and the file goes on."""
+    deep = "[" * 100_000 + "]" * 100_000
+    surrogate = json.dumps(body(externalId="x")).replace('"externalId"', '"\\ud800"')
+    path = jsonl(tmp_path, deep, surrogate, body(externalId="good"))
+
+    result, rows = report(tmp_path, path)
+
+    assert [(row[0], row[1], row[3]) for row in rows[1:]] == [
+        ("1", "MALFORMED_JSON", ""),
+        ("2", "UNKNOWN_PROPERTY", "/\\ud800"),
+    ]
+    assert set(Appointment.objects.values_list("external_id", flat=True)) == {"good"}
+
+
+def test_a_csv_number_too_long_to_convert_is_too_large(with_external_ids, tmp_path):
+    path = tmp_path / "long.csv"
+    path.write_text(
+        "subjectId,officeId,meetingType,participants,trailingBufferTime\n"
+        f"external://acme-subject,external://acme-office,OFFICE,PRIMARY:EMPLOYEE:external://acme-employee-0;PRIMARY:CUSTOMER:external://acme-customer-0,{'9' * 5000}\n"
+        "external://acme-subject,external://acme-office,OFFICE,PRIMARY:EMPLOYEE:external://acme-employee-0;PRIMARY:CUSTOMER:external://acme-customer-0,5\n"
+    )
+
+    result, rows = report(tmp_path, path)
+
+    assert [(row[0], row[1], row[3]) for row in rows[1:]] == [("2", "TOO_LARGE", "/trailingBufferTime")]
+    assert Appointment.objects.get().trailing_buffer_time == 5
+
+
 def test_csv_values_that_do_not_convert_are_reported_where_the_body_has_them(with_external_ids, tmp_path):
     path = tmp_path / "bad.csv"
     path.write_text(
