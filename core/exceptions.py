@@ -34,6 +34,7 @@ ERROR_TYPES = {
     405: "METHOD_NOT_ALLOWED",
     406: "NOT_ACCEPTABLE",
     409: "CONFLICT",
+    411: "LENGTH_REQUIRED",
     413: "PAYLOAD_TOO_LARGE",
     415: "UNSUPPORTED_MEDIA_TYPE",
     422: "BUSINESS_VALIDATION",
@@ -91,6 +92,14 @@ class BadRequest(exceptions.APIException):
     status_code = 400
     api_code = "BAD_REQUEST"
     default_detail = "Bad request."
+
+
+class LengthRequired(exceptions.APIException):
+    """A chunked body: Django reads a request body by its Content-Length, and would read none."""
+
+    status_code = 411
+    api_code = "LENGTH_REQUIRED"
+    default_detail = "Send the request body with a Content-Length header, not chunked."
 
 
 class PayloadTooLarge(exceptions.APIException):

@@ -11,7 +11,7 @@ from django.core.exceptions import SuspiciousOperation
 
 from core.languages import parse_accept_language
 
-from .exceptions import InvalidHeader, PayloadTooLarge, error_json_response
+from .exceptions import InvalidHeader, LengthRequired, PayloadTooLarge, error_json_response
 from .log import correlation_id as _correlation_id
 
 HEADER = "X-Correlation-Id"
@@ -50,7 +50,7 @@ class CorrelationIdMiddleware:
 
 class ApiBodySizeLimitMiddleware:
     """Refuses an API request whose declared body exceeds ``API_MAX_BODY_SIZE`` with 413, before
-    anything reads it. (DRF's JSON parser reads the stream itself, past Django's
+    anything reads it, and a chunked one (no declared length) with 411. (DRF's JSON parser reads the stream itself, past Django's
     DATA_UPLOAD_MAX_MEMORY_SIZE check; WSGI servers never hand over more than Content-Length.)"""
 
     def __init__(self, get_response):
@@ -58,6 +58,8 @@ class ApiBodySizeLimitMiddleware:
 
     def __call__(self, request):
         if is_api_request(request):
+            if "chunked" in request.META.get("HTTP_TRANSFER_ENCODING", "").lower():
+                return error_json_response(LengthRequired())
             try:
                 length = int(request.META.get("CONTENT_LENGTH") or 0)
             except ValueError:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from rest_framework.exceptions import ParseError
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.parsers import JSONParser
 
 
@@ -39,3 +40,14 @@ class BoundedJSONParser(JSONParser):
         if json_depth_exceeds(data, limit):
             raise ParseError(f"JSON parse error - nested deeper than {limit} levels")
         return data
+
+
+class ExactContentTypeNegotiation(DefaultContentNegotiation):
+    """DRF's negotiation, but a request body must name its type: DRF lets a wildcard Content-Type
+    (``*/*``, ``application/*``) match its JSON parser, where the contract answers 415."""
+
+    def select_parser(self, request, parsers):
+        if "*" in request.content_type.partition(";")[0]:
+            return None  # DRF answers 415 UNSUPPORTED_MEDIA_TYPE
+        return super().select_parser(request, parsers)
+

@@ -18,6 +18,7 @@ ERROR_DESCRIPTIONS = {
     406: "The Accept header excludes application/json.",
     409: "A request with the same Idempotency-Key is still in progress, or a row the request references "
     "was deleted while it ran (nothing was written): retry.",
+    411: "The body was sent chunked: send it with a Content-Length.",
     413: "The request body is larger than the configured limit (1 MiB by default).",
     415: "The body is not application/json.",
     422: "A business rule failed (the first one, in the documented order).",

@@ -28,7 +28,9 @@ def test_wrong_method_is_a_405(acme, api):
     only_error(api.delete("/api/enterprises/acme/appointments/1"), 405)
 
 
-@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded", "application/xml"])
+@pytest.mark.parametrize(
+    "content_type", ["text/plain", "application/x-www-form-urlencoded", "application/xml", "*/*", "application/*"]
+)
 def test_other_content_types_are_a_415(acme, api, content_type):
     response = api.post(invite_url(), "subjectId=1", content_type=content_type)
     assert only_error(response, 415)["code"] == "UNSUPPORTED_MEDIA_TYPE"
@@ -148,3 +150,11 @@ def test_a_lone_surrogate_as_a_property_name_is_reported_not_a_500(acme, api):
     pointers = {entry["arguments"]["pointer"] for entry in response.json()["errors"]}
     assert response.status_code == 400
     assert "/\\ud800" in pointers
+
+
+def test_a_chunked_body_is_a_411_not_an_empty_body(acme, api):
+    """Django reads a body by its Content-Length: a chunked one would read as empty, and a valid
+    invite would come back as REQUIRED for every property."""
+    response = post_invite(api, acme.invite_body(), HTTP_TRANSFER_ENCODING="chunked")
+    assert only_error(response, 411)["code"] == "LENGTH_REQUIRED"
+

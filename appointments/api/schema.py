@@ -300,7 +300,7 @@ invite_schema = extend_schema(
     ],
     responses={
         201: AppointmentEnvelopeDoc,
-        **error_responses(*READ_ERRORS, 409, 413, 415, 422),
+        **error_responses(*READ_ERRORS, 409, 411, 413, 415, 422),
     },
     examples=[
         OpenApiExample("Invite on location", value=EXAMPLE_INVITE, request_only=True),
