@@ -5,6 +5,8 @@ import logging
 import sys
 
 from django.db import DatabaseError, InterfaceError, OperationalError, connection
+from django.http import JsonResponse
+from django.urls import reverse
 from django.views import csrf, defaults
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import extend_schema
@@ -32,9 +34,12 @@ def not_found(request, exception=None):
 
 
 def bad_request(request, exception=None):
-    """Django's 400 handler (e.g. a Host header not in ALLOWED_HOSTS)."""
+    """Django's 400 handler (e.g. a Host header not in ALLOWED_HOSTS, a NUL character)."""
     if is_api_request(request):
         return error_json_response(BadRequest())
+    if request.path == reverse("oauth2_token"):
+        # The token endpoint answers in RFC 6749's format (section 5.2).
+        return JsonResponse({"error": "invalid_request", "error_description": "Bad request."}, status=400)
     return defaults.bad_request(request, exception)
 
 

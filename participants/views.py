@@ -28,8 +28,9 @@ class TokenView(oauth2_views.TokenView):
     address (``TokenRequestThrottle`` says why), before the client's secret is checked."""
 
     def post(self, request, *args, **kwargs):
-        if any("\x00" in value for value in [*named_client_ids(request), *request.POST.values()]):
-            # PostgreSQL cannot compare text with NUL characters: no client has such an id.
+        if any("\x00" in client_id for client_id in named_client_ids(request)):
+            # PostgreSQL cannot compare text holding NUL (form fields with one are refused before
+            # any view; Basic credentials are read here).
             return oauth_error(400, "invalid_request", "NUL characters are not allowed.")
         throttle = TokenRequestThrottle()
         try:
