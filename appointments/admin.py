@@ -19,8 +19,17 @@ from locations.models import Location
 from participants.admin import AUDIT_FIELDS, EnterpriseScopedAdmin, staff_enterprise_id
 
 from .forms import InviteForm
-from .idempotency import IdempotencyKey
-from .models import Appointment, AppointmentParticipant, CallbackRequest, LeadSegment, Listing, Office, Subject
+from .models import (
+    Appointment,
+    AppointmentParticipant,
+    CallbackRequest,
+    FormSubmission,
+    IdempotencyKey,
+    LeadSegment,
+    Listing,
+    Office,
+    Subject,
+)
 from .views import staff_employee
 
 admin.site.site_header = f"{settings.PRODUCT_NAME} administration"
@@ -159,3 +168,12 @@ class IdempotencyKeyAdmin(SuperuserReadOnlyAdmin):
     list_display = ("key", "api_client", "appointment", "response_status", "created_at")
     list_filter = ("response_status",)
     search_fields = ("key",)
+
+
+@admin.register(FormSubmission)
+class FormSubmissionAdmin(SuperuserReadOnlyAdmin):
+    """Staff invite forms already submitted, to see why a second click showed the first invite."""
+
+    list_display = ("key", "appointment", "created_at")
+    search_fields = ("key",)
+

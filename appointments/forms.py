@@ -7,8 +7,11 @@ rules, same codes). Every error, from either, is shown next to the field it conc
 
 from __future__ import annotations
 
+import uuid
+
 from django import forms
 from django.conf import settings
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from rest_framework.exceptions import ValidationError
 
@@ -18,7 +21,16 @@ from core.languages import API_LANGUAGES, to_api
 from participants.models import Customer, Employee
 
 from .api.serializers import parse_invite_request
-from .models import Appointment, AppointmentParticipant, CallbackRequest, LeadSegment, Listing, Office, Subject
+from .models import (
+    Appointment,
+    AppointmentParticipant,
+    CallbackRequest,
+    FormSubmission,
+    LeadSegment,
+    Listing,
+    Office,
+    Subject,
+)
 from .services import Actor, invite_create
 
 LANGUAGE_NAMES = {to_api(code): name for code, name in settings.LANGUAGES}
@@ -165,6 +177,9 @@ class InviteForm(forms.Form):
     message = _text("Message to the customer", textarea=True, help_text="The customer sees this in the invitation.")
     internal_notes = _text("Internal notes", textarea=True, help_text="Staff only: never shown to the customer.")
 
+    # Generated with the blank form, sent back with every submission of it (see FormSubmission).
+    submission = forms.UUIDField(widget=forms.HiddenInput, initial=uuid.uuid4, required=False)
+
     # Body property → form field, for routing errors.
     FIELDS = {
         "subjectId": "subject",
@@ -266,13 +281,27 @@ class InviteForm(forms.Form):
 
     def create(self) -> Appointment | None:
         """Invite through ``invite_create`` as the logged-in employee; on a business error, show
-        it next to its field and return None (the service has written nothing)."""
+        it next to its field and return None (the service has written nothing).
+
+        A form submitted again (a double click, a reload) returns the invite its first submission
+        created: the first claims the form's key in the transaction that creates the invite, and a
+        second waits for that transaction, then finds the key taken."""
         assert self.invite_kwargs is not None, "call is_valid() first"
         actor = Actor(
             type=Appointment.ActorType.EMPLOYEE, id=str(self.employee.pk), channel=Appointment.Channel.BACKOFFICE_APP
         )
+        key = self.cleaned_data.get("submission") or uuid.uuid4()
         try:
-            return invite_create(enterprise=self.enterprise, actor=actor, **self.invite_kwargs)
+            with transaction.atomic():
+                claim = FormSubmission.objects.create(key=key)
+                claim.appointment = invite_create(enterprise=self.enterprise, actor=actor, **self.invite_kwargs)
+                claim.save(update_fields=["appointment"])
+                return claim.appointment
+        except IntegrityError:
+            first = FormSubmission.objects.filter(key=key, appointment__enterprise=self.enterprise).first()
+            if first is None:
+                raise
+            return first.appointment
         except DomainError as error:
             # A participant error names its row in arguments.property ("appointmentParticipants/1/participantId").
             prop = error.arguments.get("property")

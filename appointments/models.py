@@ -232,3 +232,17 @@ class IdempotencyKey(models.Model):
 
     def __str__(self):
         return f"{self.key} ({self.api_client_id})"
+
+
+class FormSubmission(models.Model):
+    """A staff invite form's one-time key, claimed by the first submission that creates its invite:
+    a second submission of the same form (a double click, a reload) is shown that invite instead
+    of creating another."""
+
+    key = models.UUIDField(unique=True)
+    appointment = models.ForeignKey(Appointment, on_delete=models.CASCADE, null=True, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self):
+        return str(self.key)
+

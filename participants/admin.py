@@ -6,10 +6,13 @@ tenancy rule as the back office), and their new rows belong to it.
 
 from django import forms
 from django.conf import settings
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.db.models import Q
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
+from django.urls import path
 from oauth2_provider.models import get_access_token_model, get_grant_model, get_id_token_model, get_refresh_token_model
 
 from core.admin import SuperusersOnlyMixin
@@ -162,15 +165,36 @@ class ApiClientAdmin(EnterpriseScopedAdmin):
         super().save_model(request, obj, form, change)
 
     def response_add(self, request, obj, post_url_continue=None):
-        """Show the secret on the response to the creating request itself, never stored or
-        redirected through a message: it cannot be shown again."""
+        """Redirect to the page that shows the secret: reloading it then creates no second client.
+        The secret waits in the session until that page shows it, once."""
+        request.session[_secret_key(obj)] = request._new_client_secret
+        return redirect("admin:participants_apiclient_secret", obj.pk)
+
+    def get_urls(self):
+        secret = self.admin_site.admin_view(self.secret_view)
+        return [path("<int:pk>/secret/", secret, name="participants_apiclient_secret"), *super().get_urls()]
+
+    def secret_view(self, request, pk):
+        client = self.get_object(request, str(pk))
+        if client is None or not self.has_view_permission(request, client):
+            raise PermissionDenied
+        secret = request.session.pop(_secret_key(client), None)
+        if secret is None:
+            self.message_user(
+                request, "The secret was shown once and is stored hashed: if it is lost, create a new client.",
+                messages.WARNING,
+            )
+            return redirect("admin:participants_apiclient_change", client.pk)
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
-            "client": obj,
-            "client_secret": request._new_client_secret,
+            "client": client,
+            "client_secret": secret,
             "title": "API client created",
         }
-        response = TemplateResponse(request, "admin/participants/apiclient/secret.html", context)
-        response["Cache-Control"] = "no-store"
-        return response
+        # Never cached: admin views are served with Cache-Control: no-store.
+        return TemplateResponse(request, "admin/participants/apiclient/secret.html", context)
+
+
+def _secret_key(client: ApiClient) -> str:
+    return f"new-api-client-secret-{client.pk}"

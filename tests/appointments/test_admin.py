@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.apps import apps
 
-from appointments.models import Appointment
+from appointments.models import Appointment, FormSubmission
 from appointments.idempotency import IdempotencyKey
 from locations.models import GeocodingCacheEntry
 from participants.models import ApiClient
@@ -40,7 +40,7 @@ def test_every_changelist_and_add_form_renders(superuser_client, acme):
         assert superuser_client.get(info).status_code == 200, info
         assert superuser_client.get(info, {"q": "x"}).status_code == 200, info
         # Appointments are created through the invite view; cache entries and keys by the service.
-        expected = 403 if model in (Appointment, GeocodingCacheEntry, IdempotencyKey) else 200
+        expected = 403 if model in (Appointment, FormSubmission, GeocodingCacheEntry, IdempotencyKey) else 200
         assert superuser_client.get(info + "add/").status_code == expected, info
 
 
@@ -65,12 +65,18 @@ def test_new_api_client_shows_its_secret_once_and_the_secret_works(superuser_cli
         {"name": "CRM", "enterprise": acme.enterprise.pk, "allowed_scopes": ["engage:appointments:readWrite"]},
     )
 
-    assert response.status_code == 200
-    secret = response.context["client_secret"]
     api_client = ApiClient.objects.get(name="CRM")
-    assert secret in response.content.decode()
+    assert response.status_code == 302
+    assert response["Location"] == f"/admin/participants/apiclient/{api_client.pk}/secret/"
+    shown = superuser_client.get(response["Location"])
+    secret = shown.context["client_secret"]
+    assert secret in shown.content.decode() and "no-store" in shown["Cache-Control"]
     assert api_client.client_secret != secret  # stored hashed
     assert secret not in superuser_client.get(f"/admin/participants/apiclient/{api_client.pk}/change/").content.decode()
+    # Reloading the secret's page shows it no more, and creates nothing.
+    reloaded = superuser_client.get(response["Location"], follow=True)
+    assert secret not in reloaded.content.decode() and "shown once" in reloaded.content.decode()
+    assert ApiClient.objects.filter(name="CRM").count() == 1
     basic = base64.b64encode(f"{api_client.client_id}:{secret}".encode()).decode()
     token = client.post(
         "/o/token/",

@@ -1,12 +1,16 @@
 """The staff New invite form: same rules, codes and messages as the API, errors next to their
 fields, nothing saved on error."""
 
+import threading
+import time
+
 import pytest
+from django.db import connection
 from django.test import Client
 
 from appointments.models import Appointment
 from tests.appointments.backoffice_support import invite_post, staff_user
-from tests.support import post_invite
+from tests.support import EnterpriseWithEverything, post_invite
 
 URL = "/backoffice/appointments/new/"
 
@@ -235,3 +239,61 @@ def test_an_inactive_employee_is_refused_next_to_its_row(staff, acme):
     row = form_of(response).participants.forms[0]
     assert row.errors["employee"] == [f"Participant {inactive.pk} was not found"]
     assert not Appointment.objects.exists()
+
+
+def test_the_same_form_submitted_twice_creates_one_invite(staff, acme):
+    """A double click, or a reload of the page the POST answered: the second submission is shown
+    the first one's invite."""
+    form = staff.get(URL).context["form"]
+    data = invite_post(acme, submission=form["submission"].value())
+
+    first, second = staff.post(URL, data), staff.post(URL, data)
+
+    appointment = Appointment.objects.get()
+    assert first.status_code == second.status_code == 302
+    assert first["Location"] == second["Location"] == f"/backoffice/appointments/{appointment.pk}/"
+
+
+def test_each_blank_form_is_a_new_submission(staff, acme):
+    keys = {staff.get(URL).context["form"]["submission"].value() for _ in range(2)}
+    for key in keys:
+        staff.post(URL, invite_post(acme, submission=key))
+    assert len(keys) == Appointment.objects.count() == 2
+
+
+def test_a_refused_submission_can_be_corrected_and_sent_again(staff, acme):
+    key = staff.get(URL).context["form"]["submission"].value()
+    assert staff.post(URL, invite_post(acme, meeting_type="ON_LOCATION", submission=key)).status_code == 200
+    assert staff.post(URL, invite_post(acme, submission=key)).status_code == 302
+    assert Appointment.objects.count() == 1
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite lets one writer in at a time")
+@pytest.mark.django_db(transaction=True)
+def test_two_clicks_while_the_first_is_still_geocoding_create_one_invite(client, nominatim):
+    """The geocoder is slow: the second click arrives before the first submission has finished."""
+    acme = EnterpriseWithEverything("acme")
+    client.force_login(staff_user(acme))
+    nominatim.answer(51.05, 3.72)
+    nominatim.delay = 0.5
+    data = invite_post(
+        acme, meeting_type="ON_LOCATION", submission=client.get(URL).context["form"]["submission"].value(),
+        **{"location-country_code": "BE", "location-city_nl": "Gent"},
+    )
+    answers = []
+
+    def click():
+        try:
+            answers.append(client.post(URL, data))
+        finally:
+            connection.close()  # this thread's own connection
+
+    clicks = [threading.Thread(target=click) for _ in range(2)]
+    for thread in clicks:
+        thread.start()
+        time.sleep(0.1)
+    for thread in clicks:
+        thread.join()
+
+    appointment = Appointment.objects.get()
+    assert [answer["Location"] for answer in answers] == [f"/backoffice/appointments/{appointment.pk}/"] * 2
