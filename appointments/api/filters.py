@@ -20,16 +20,31 @@ class BracketArrayWidget(forms.Widget):
 class StringListField(forms.Field):
     widget = BracketArrayWidget
 
+    def __init__(self, *args, choices=None, **kwargs):
+        self.choices = choices
+        super().__init__(*args, **kwargs)
+
     def to_python(self, value):
         return [item for item in value or [] if item]
 
+    def validate(self, value):
+        super().validate(value)
+        unknown = [item for item in value if self.choices is not None and item not in self.choices]
+        if unknown:
+            raise forms.ValidationError(
+                "Must be one of: %(choices)s.", code="invalid_choice", params={"choices": ", ".join(self.choices)}
+            )
+
 
 class ArrayFilter(django_filters.Filter):
+    """``name[]=a&name[]=b``. With ``choices``, a value outside them is a 400 (it would match
+    nothing); with ``ids``, a value that cannot be an id matches nothing."""
+
     field_class = StringListField
 
-    def __init__(self, *args, ids: bool = False, **kwargs):
+    def __init__(self, *args, ids: bool = False, choices=None, **kwargs):
         self.ids = ids
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, choices=choices, **kwargs)
 
     def clean_values(self, values: list[str]) -> list:
         # A value that cannot be an id matches nothing, rather than being an error.
@@ -64,8 +79,8 @@ AppointmentFilter = type(
     {
         "id": ArrayFilter(field_name="pk", ids=True),
         "external-id": ArrayFilter(field_name="external_id"),
-        "status": ArrayFilter(field_name="status"),
-        "meeting-type": ArrayFilter(field_name="meeting_type"),
+        "status": ArrayFilter(field_name="status", choices=Appointment.Status.values),
+        "meeting-type": ArrayFilter(field_name="meeting_type", choices=Appointment.MeetingType.values),
         "subject-id": ArrayFilter(field_name="subject_id", ids=True),
         "office-id": ArrayFilter(field_name="office_id", ids=True),
         "customer-id": ParticipantFilter(AppointmentParticipant.Type.CUSTOMER),

@@ -228,6 +228,11 @@ EXAMPLE_NOT_UNIQUE = {
 # Any operation can meet these (400: an invalid X-Correlation-Id header, for one).
 READ_ERRORS = (400, 401, 403, 404, 406, 429, 500, 503)
 
+def _filter_items(field) -> dict:
+    choices = field.extra.get("choices")
+    return {"type": "string", "enum": list(choices)} if choices else {"type": "string"}
+
+
 def list_schema(*, default_limit: int, max_limit: int, max_offset: int):
     return extend_schema(
         operation_id="appointments_list",
@@ -245,10 +250,10 @@ def list_schema(*, default_limit: int, max_limit: int, max_offset: int):
             ),
             *(
                 OpenApiParameter(
-                    f"{name}[]", {"type": "array", "items": {"type": "string"}}, explode=True, style="form",
+                    f"{name}[]", {"type": "array", "items": _filter_items(field)}, explode=True, style="form",
                     description=f"Only appointments whose {name} is one of these.",
                 )
-                for name in AppointmentFilter.base_filters
+                for name, field in AppointmentFilter.base_filters.items()
             ),
         ],
         filters=False,

@@ -27,6 +27,8 @@ from .fields import (
 MAX_INT32 = 2_147_483_647
 MAX_TEXT_VALUE = 255
 MAX_POSTAL_CODE = 32
+# An appointment's people: far more than any meeting has, and a bound on what a body costs to check.
+MAX_PARTICIPANTS = 50
 
 # --- Request -------------------------------------------------------------------------------------
 
@@ -97,7 +99,9 @@ class InviteRequestSerializer(StrictSerializer):
 
     subjectId = StrictCharField(min_length=1)
     officeId = StrictCharField(min_length=1)
-    appointmentParticipants = StrictListSerializer(child=ParticipantSerializer(), min_length=2)
+    appointmentParticipants = StrictListSerializer(
+        child=ParticipantSerializer(), min_length=2, max_length=MAX_PARTICIPANTS
+    )
     callbackRequestId = _optional_id()
     location = LocationSerializer(allow_null=True, required=False)
     listingId = _optional_id()

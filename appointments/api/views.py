@@ -26,18 +26,33 @@ class AppointmentNotFound(exceptions.NotFound):
 
 
 class InvalidParameter(exceptions.ValidationError):
-    def __init__(self, name: str, message: str):
-        super().__init__({name: [exceptions.ErrorDetail(message, code="invalid")]})
+    def __init__(self, name: str, message: str, code: str = "invalid"):
+        super().__init__({name: [exceptions.ErrorDetail(message, code=code)]})
 
 
 def _integer_parameter(params, name: str, default: int, minimum: int, maximum: int) -> int:
     raw = params.get(name)
     if raw is None:
         return default
-    # Check the length before int(): Python refuses to convert thousands of digits.
-    if not (raw.isascii() and raw.isdigit() and len(raw) <= len(str(maximum))) or not minimum <= int(raw) <= maximum:
-        raise InvalidParameter(name, f"Must be an integer between {minimum} and {maximum}.")
+    message = f"Must be an integer between {minimum} and {maximum}."
+    digits = raw.removeprefix("-")
+    if not (digits.isascii() and digits.isdigit()):
+        raise InvalidParameter(name, message)
+    if raw.startswith("-"):
+        raise InvalidParameter(name, message, code="min_value")
+    # The length first: Python refuses to convert thousands of digits.
+    if len(digits) > len(str(maximum)) or int(raw) > maximum:
+        raise InvalidParameter(name, message, code="max_value")
+    if int(raw) < minimum:
+        raise InvalidParameter(name, message, code="min_value")
     return int(raw)
+
+
+def _refuse_bracketless_filters(params) -> None:
+    """``meeting-type=OFFICE`` would be ignored and list everything: the filters take ``name[]=``."""
+    for name in AppointmentFilter.base_filters:
+        if name in params:
+            raise InvalidParameter(name, f"Use {name}[]=value (repeatable).", code="invalid_format")
 
 
 class AppointmentViewSet(viewsets.GenericViewSet):
@@ -63,6 +78,7 @@ class AppointmentViewSet(viewsets.GenericViewSet):
 
     @list_schema(default_limit=DEFAULT_LIMIT, max_limit=MAX_LIMIT, max_offset=MAX_OFFSET)
     def list(self, request, enterprise):
+        _refuse_bracketless_filters(request.query_params)
         offset = _integer_parameter(request.query_params, "offset", 0, 0, MAX_OFFSET)
         limit = _integer_parameter(request.query_params, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
         appointments = self.filter_queryset(self.get_queryset())

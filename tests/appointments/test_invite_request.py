@@ -233,6 +233,12 @@ def test_documented_example_with_one_participant_is_a_400_naming_participants(ac
     assert violations(post_invite(api, body)) == {("/appointmentParticipants", "TOO_SHORT")}
 
 
+def test_more_than_fifty_participants_is_a_400_without_checking_each(acme, api):
+    body = full_body(acme)
+    body["appointmentParticipants"] = [{"role": "HOST", "participantId": "", "type": "?"}] * 10_000
+    assert violations(post_invite(api, body)) == {("/appointmentParticipants", "TOO_LONG")}
+
+
 def test_too_few_participants_and_a_bad_item_are_both_reported(acme, api):
     body = full_body(acme)
     body["appointmentParticipants"] = [{"role": "HOST", "participantId": "1", "type": "EMPLOYEE"}]
