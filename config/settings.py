@@ -305,6 +305,10 @@ SPECTACULAR_SETTINGS = {
         "envelope `{\"errors\": [...]}`; the codes each status can carry are listed in its schema."
     ),
     "VERSION": "1.0.0",
+    "LICENSE": {"name": "MIT", "identifier": "MIT"},
+    "CONTACT": {"name": "The Invites maintainers"},
+    # Relative: the server that serves the schema serves the API.
+    "SERVERS": [{"url": "/", "description": "This server"}],
     # 3.1: nullable references ("location": null) are expressible; in 3.0 they are not.
     "OAS_VERSION": "3.1.0",
     "SERVE_INCLUDE_SCHEMA": False,

@@ -78,7 +78,8 @@ def _envelope_schema(status_code: int, codes: list[str]) -> dict:
 
 def add_error_envelopes(result, generator, request, public):
     """Postprocessing hook: the ``Errors<status>`` components with the codes each status can
-    carry (generated, so they cannot drift), and the headers every operation shares."""
+    carry (generated, so they cannot drift), the headers every operation shares, and an explicit
+    empty ``security`` on the operations that need no token."""
     catalogue = error_codes_by_status()
     schemas = result.setdefault("components", {}).setdefault("schemas", {})
     correlation = {
@@ -99,6 +100,7 @@ def add_error_envelopes(result, generator, request, public):
     for path_item in result.get("paths", {}).values():
         for operation in path_item.values():
             operation.setdefault("parameters", []).extend([correlation, language])
+            operation.setdefault("security", [])  # an operation that needs no token says so
             for status, response in operation.get("responses", {}).items():
                 headers = response.setdefault("headers", {})
                 headers[CORRELATION_HEADER] = {"schema": {"type": "string"}, "description": "The request's correlation id."}

@@ -72,6 +72,8 @@ class HealthView(APIView):
     """``GET /api/health``: 200 when this app server can query its database, else 503 (so a load
     balancer takes it out of rotation). No authentication, no throttling."""
 
+    http_method_names = ["get", "head"]  # no OPTIONS (see AppointmentViewSet)
+
     authentication_classes = []
     permission_classes = [AllowAny]
     throttle_classes = []

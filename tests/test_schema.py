@@ -2,10 +2,12 @@
 exactly (strict objects, enums, error codes generated from the exception classes), and real
 responses that conform to it."""
 
+import json
 import re
 
 import pytest
 from openapi_spec_validator import validate
+from rest_framework.test import APIClient
 
 from appointments.models import Appointment
 from core.errors import DomainError
@@ -193,3 +195,39 @@ def test_error_responses_conform(acme, api):
 def test_a_response_with_an_undocumented_property_would_not_conform():
     body = {"data": {"id": "1"}, "unexpected": True}
     assert not schema_validator({"$ref": "#/components/schemas/AppointmentResponse"}).is_valid(body)
+
+
+def test_the_schema_says_who_may_use_what(client):
+    schema = client.get("/api/schema/?format=json").json()
+    assert schema["info"]["license"]["identifier"] == "MIT" and schema["info"]["contact"]["name"]
+    assert schema["servers"] == [{"url": "/", "description": "This server"}]
+    assert schema["paths"]["/api/health"]["get"]["security"] == []
+    list_ = schema["paths"]["/api/enterprises/{enterprise}/appointments"]["get"]
+    statuses = next(p for p in list_["parameters"] if p["name"] == "status[]")
+    assert "OUTGOING_INVITE" in statuses["schema"]["items"]["enum"]
+
+
+def test_allow_names_only_what_answers(acme, api):
+    response = api.delete("/api/enterprises/acme/appointments")
+    assert response.status_code == 405
+    allowed = {method.strip() for method in response["Allow"].split(",")}
+    assert "OPTIONS" not in allowed and "GET" in allowed
+    assert api.options("/api/enterprises/acme/appointments").status_code == 405
+
+
+@pytest.mark.django_db(transaction=True, reset_sequences=True)  # ids as on a fresh database
+def test_the_documented_request_example_works_on_the_demo_data(capsys):
+    from django.core.management import call_command
+
+    call_command("seed_demo", "--json")
+    data = json.loads(capsys.readouterr().out)
+    schema = APIClient().get("/api/schema/?format=json").json()
+    invite = schema["paths"]["/api/enterprises/{enterprise}/appointments/_actions/invite"]["post"]
+    example = next(iter(invite["requestBody"]["content"]["application/json"]["examples"].values()))["value"]
+    client = APIClient()
+    token = client.post("/o/token/", {"grant_type": "client_credentials", "scope": "engage:appointments:readWrite",
+                                      "client_id": data["clients"]["readWrite"]["clientId"],
+                                      "client_secret": data["clients"]["readWrite"]["clientSecret"]}).json()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token['access_token']}")
+    response = client.post(f"/api/enterprises/{data['enterprise']}/appointments/_actions/invite", example, format="json")
+    assert response.status_code == 201, response.content

@@ -187,12 +187,13 @@ EXAMPLE_APPOINTMENT = {
     },
 }
 
+# Ids of the demo data (manage.py seed_demo), so that the example works as it is.
 EXAMPLE_INVITE = {
-    "subjectId": "12",
-    "officeId": "3",
+    "subjectId": "1",
+    "officeId": "1",
     "appointmentParticipants": [
-        {"role": "PRIMARY", "participantId": "7", "type": "EMPLOYEE"},
-        {"role": "PRIMARY", "participantId": "42", "type": "CUSTOMER"},
+        {"role": "PRIMARY", "participantId": "1", "type": "EMPLOYEE"},
+        {"role": "PRIMARY", "participantId": "1", "type": "CUSTOMER"},
     ],
     "meetingType": "ON_LOCATION",
     "externalId": "ABCD1234",

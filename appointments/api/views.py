@@ -62,6 +62,8 @@ class AppointmentViewSet(viewsets.GenericViewSet):
     filter_backends = [DjangoFilterBackend]
     filterset_class = AppointmentFilter
     lookup_value_regex = "[^/]+"  # any id reaches the view, which answers APPOINTMENT_NOT_FOUND
+    # No OPTIONS: it answers 405 (no metadata class), so Allow must not name it.
+    http_method_names = ["get", "post", "head"]
     enterprise = None  # set by EnterpriseToken
 
     def get_queryset(self):
