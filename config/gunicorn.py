@@ -14,7 +14,7 @@ import os
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
 # An invite is mostly Python (the GIL: one core per worker), its database round trips short. With
 # gunicorn's usual 2 × cores + 1, workers took turns on the cores with cold caches; on 2 cores,
-# 3 workers served about a quarter more invites than 5 (README, "Benchmarks"). A database far
+# 3 workers served about a quarter more invites than 5 (make bench). A database far
 # away (round trips of milliseconds) leaves cores idle: raise WEB_CONCURRENCY then.
 workers = int(os.environ.get("WEB_CONCURRENCY") or multiprocessing.cpu_count() + 1)
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))

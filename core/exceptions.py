@@ -43,7 +43,7 @@ ERROR_TYPES = {
     503: "SERVICE_UNAVAILABLE",
 }
 
-# DRF's validation codes, renamed for the API (documented in README.md).
+# DRF's validation codes, renamed for the API (documented in docs/api.md).
 VALIDATION_CODES = {
     "required": "REQUIRED",
     "null": "NOT_NULLABLE",

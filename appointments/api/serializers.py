@@ -23,7 +23,7 @@ from .fields import (
     StrictSerializer,
 )
 
-# Bounds the contract leaves open, set by what storage holds (documented in README.md).
+# Bounds the contract leaves open, set by what storage holds (documented in docs/api.md).
 MAX_INT32 = 2_147_483_647
 MAX_TEXT_VALUE = 255
 MAX_POSTAL_CODE = 32
