@@ -1,8 +1,10 @@
 """Test helpers: an enterprise with one of everything an invite references, and API shortcuts."""
 
+import threading
 from datetime import timedelta
 
 from django.conf import settings
+from django.db import connection
 from django.utils import timezone
 from oauth2_provider.models import AccessToken
 from rest_framework.test import APIClient
@@ -67,3 +69,19 @@ def invite_url(slug: str = "acme") -> str:
 
 def post_invite(client: APIClient, body, slug: str = "acme", **extra):
     return client.post(invite_url(slug), body, format="json", **extra)
+
+
+def on_another_connection(function) -> None:
+    """Run ``function`` with a database connection of its own, as another app server or worker
+    would (in a thread of its own, which this waits for)."""
+
+    def run():
+        try:
+            function()
+        finally:
+            connection.close()  # the thread's own connection
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join()
+

@@ -12,7 +12,7 @@ from rest_framework.test import APIClient
 from appointments.idempotency import IdempotencyKey, request_fingerprint
 from appointments.models import Appointment
 from participants.models import ApiClient
-from tests.support import invite_url, post_invite
+from tests.support import invite_url, on_another_connection, post_invite
 
 
 def invite(client, body, key, **extra):
@@ -113,13 +113,10 @@ def test_a_key_taken_over_mid_request_creates_nothing(transactional_db, acme, ap
     with the failed binding."""
 
     def another_worker_takes_the_key_over():
-        try:
-            IdempotencyKey.objects.update(owner="00000000-0000-0000-0000-000000000002")
-        finally:
-            connection.close()  # this thread's own connection
+        IdempotencyKey.objects.update(owner="00000000-0000-0000-0000-000000000002")
 
     nominatim.answer(51.05, 3.72)
-    nominatim.on_request = another_worker_takes_the_key_over
+    nominatim.on_request = lambda: on_another_connection(another_worker_takes_the_key_over)
     location = {"countryCode": "BE", "translations": {"city": [{"language": "nl", "value": "Gent"}]}}
     response = invite(api, acme.invite_body(meetingType="ON_LOCATION", location=location), "key-1")
 

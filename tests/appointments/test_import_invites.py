@@ -4,7 +4,6 @@ import csv
 import io
 import json
 import sys
-import threading
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -17,7 +16,7 @@ from core.languages import LanguagePreference
 from locations.models import Location
 from participants.models import Customer
 from tests.factories import CustomerFactory, EmployeeFactory, SubjectFactory
-from tests.support import post_invite
+from tests.support import on_another_connection, post_invite
 
 
 @pytest.fixture
@@ -522,14 +521,8 @@ def test_an_atomic_import_the_database_refuses_writes_nothing_and_says_so(tmp_pa
     acme = EnterpriseWithEverything("acme")
     doomed = CustomerFactory(enterprise=acme.enterprise)
 
-    def delete_the_customer():
-        try:
-            Customer.objects.filter(pk=doomed.pk).delete()
-        finally:
-            connection.close()  # this thread's own connection
-
     nominatim.answer(51.05, 3.72)
-    nominatim.on_request = delete_the_customer
+    nominatim.on_request = lambda: on_another_connection(Customer.objects.filter(pk=doomed.pk).delete)
     rows = [
         {**acme.invite_body(), "appointmentParticipants": [
             {"role": "PRIMARY", "participantId": str(doomed.pk), "type": "CUSTOMER"},
@@ -555,16 +548,8 @@ def test_a_row_the_database_refuses_fails_alone(tmp_path):
     acme = EnterpriseWithEverything("acme")
     doomed = CustomerFactory(enterprise=acme.enterprise)
 
-    def delete_the_customer():
-        try:
-            Customer.objects.filter(pk=doomed.pk).delete()
-        finally:
-            connection.close()  # this thread's own connection
-
     def geocoder_that_deletes_a_customer(address):
-        deleter = threading.Thread(target=delete_the_customer)
-        deleter.start()
-        deleter.join()
+        on_another_connection(Customer.objects.filter(pk=doomed.pk).delete)
         return 51.05, 3.72
 
     rows = [
