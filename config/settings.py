@@ -302,7 +302,8 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Invites API",
     "DESCRIPTION": (
         "Create appointment invites and read appointments. Every non-2xx response is the error "
-        "envelope `{\"errors\": [...]}`; the codes each status can carry are listed in its schema."
+        "envelope `{\"errors\": [...]}`; the codes each status can carry are listed in its schema. "
+        "No string may hold a NUL character or a lone surrogate (400)."
     ),
     "VERSION": "1.0.0",
     "LICENSE": {"name": "MIT", "identifier": "MIT"},

@@ -53,7 +53,12 @@ class TranslationListSerializer(StrictListSerializer):
 
 
 def translations(*, min_length: int = 0, required: bool = False) -> TranslationListSerializer:
-    return TranslationListSerializer(child=TranslationSerializer(), min_length=min_length, required=required)
+    return TranslationListSerializer(
+        child=TranslationSerializer(),
+        min_length=min_length,
+        required=required,
+        help_text="Each language at most once (a repeated one is 400 NOT_UNIQUE).",
+    )
 
 
 class TranslationsSerializer(StrictSerializer):
