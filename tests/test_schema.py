@@ -66,7 +66,9 @@ def test_request_states_required_nullable_bounds_and_enums():
     invite = schemas["InviteRequest"]
     assert sorted(invite["required"]) == ["appointmentParticipants", "meetingType", "officeId", "subjectId"]
     assert invite["properties"]["appointmentParticipants"]["minItems"] == 2
-    assert invite["properties"]["externalId"] == {"type": ["string", "null"], "maxLength": 255, "minLength": 1}
+    assert invite["properties"]["externalId"] == {
+        "type": ["string", "null"], "maxLength": 255, "minLength": 1, "pattern": "^[^\\x00\\ud800-\\udfff]*$"
+    }
     assert invite["properties"]["location"] == {"oneOf": [{"$ref": "#/components/schemas/Location"}, {"type": "null"}]}
     assert invite["properties"]["trailingBufferTime"]["minimum"] == 0
     assert schemas["Translations"]["properties"]["city"]["minItems"] == 1

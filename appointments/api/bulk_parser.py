@@ -3,22 +3,16 @@
 Parsing each row through DRF's serializer was over a third of an imported row's time (see
 docs/benchmarks.md). A row that the compiled schema (fastjsonschema) accepts is taken as it is;
 every other row goes through ``parse_invite_request``, so that every error is DRF's, word for word.
-The schema is the one the API publishes (drf-spectacular's, from ``InviteRequestSerializer``), with
-what DRF refuses but the schema does not say made strict here, so that it never accepts a body that
-DRF would refuse.
+The schema is the one the API publishes (drf-spectacular's, from ``InviteRequestSerializer``): it
+never accepts a body that DRF would refuse, but for the two cases checked here.
 """
 
 from __future__ import annotations
-
-from collections.abc import Iterator
 
 import fastjsonschema
 from drf_spectacular.generators import SchemaGenerator
 
 from .serializers import InviteRequestSerializer, parse_invite_request
-
-# DRF refuses NUL and lone surrogates in every string.
-_TEXT = "^[^\\x00\\ud800-\\udfff]*$"
 
 
 class InviteBodyParser:
@@ -26,9 +20,6 @@ class InviteBodyParser:
 
     def __init__(self):
         schemas = SchemaGenerator().get_schema(request=None, public=True)["components"]["schemas"]
-        for schema in _subschemas(schemas):
-            if "string" in _types(schema) and "pattern" not in schema and "enum" not in schema:
-                schema["pattern"] = _TEXT
         root = {"$ref": "#/components/schemas/InviteRequest", "components": {"schemas": schemas}}
         self.accepts = fastjsonschema.compile(root)
         self.serializer = InviteRequestSerializer()  # one for every row: building one is costly
@@ -42,24 +33,6 @@ class InviteBodyParser:
             # JSON Schema takes 5.0 for an integer; the language rule is no JSON Schema's.
             return parse_invite_request(body, self.serializer)
         return InviteRequestSerializer.invite_kwargs(body)
-
-
-def _types(schema: dict) -> list:
-    types = schema.get("type", [])
-    return types if isinstance(types, list) else [types]
-
-
-def _subschemas(value) -> Iterator[dict]:
-    """Every object in a JSON document, nested ones included."""
-    if isinstance(value, dict):
-        yield value
-        children = value.values()
-    elif isinstance(value, list):
-        children = value
-    else:
-        return
-    for child in children:
-        yield from _subschemas(child)
 
 
 def _integral_floats(value) -> bool:

@@ -20,6 +20,10 @@ from .filters import AppointmentFilter
 from .serializers import GeolocationSerializer, InviteRequestSerializer, TranslationSerializer
 
 
+# A string with no NUL character and no lone surrogate: what DRF reads as text.
+PLAIN_TEXT = "^[^\\x00\\ud800-\\udfff]*$"
+
+
 class StrictSerializerExtension(OpenApiSerializerExtension):
     """Strict objects reject unknown properties: say so (``additionalProperties: false``)."""
 
@@ -32,12 +36,16 @@ class StrictSerializerExtension(OpenApiSerializerExtension):
         cls = self.target if isinstance(self.target, type) else type(self.target)
         if not cls.__dict__.get("__doc__"):
             schema.pop("description", None)  # not StrictSerializer's own docstring
-        # drf-spectacular leaves out a ListSerializer's bounds on the number of items.
         for name, field in cls().fields.items():
+            # drf-spectacular leaves out a ListSerializer's bounds on the number of items.
             if isinstance(field, serializers.ListSerializer):
                 for bound, keyword in ((field.min_length, "minItems"), (field.max_length, "maxItems")):
                     if bound is not None:
                         schema["properties"][name][keyword] = bound
+            # ...and that DRF refuses NUL and lone surrogates in every string it reads (none is
+            # ever written back either).
+            if isinstance(field, serializers.CharField):
+                schema["properties"][name].setdefault("pattern", PLAIN_TEXT)
         return schema
 
 
@@ -231,7 +239,7 @@ READ_ERRORS = (400, 401, 403, 404, 406, 429, 500, 503)
 
 def _filter_items(field) -> dict:
     choices = field.extra.get("choices")
-    return {"type": "string", "enum": list(choices)} if choices else {"type": "string"}
+    return {"type": "string", "enum": list(choices)} if choices else {"type": "string", "pattern": PLAIN_TEXT}
 
 
 def list_schema(*, default_limit: int, max_limit: int, max_offset: int):
