@@ -176,4 +176,3 @@ class FormSubmissionAdmin(SuperuserReadOnlyAdmin):
 
     list_display = ("key", "appointment", "created_at")
     search_fields = ("key",)
-

@@ -312,4 +312,3 @@ class InviteForm(forms.Form):
 
 def _labelled(queryset) -> list[tuple[str, str]]:
     return [(str(row.pk), str(row)) for row in queryset]
-

@@ -245,4 +245,3 @@ class FormSubmission(models.Model):
 
     def __str__(self):
         return str(self.key)
-

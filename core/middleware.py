@@ -9,9 +9,8 @@ import uuid
 from django.conf import settings
 from django.core.exceptions import SuspiciousOperation
 
-from core.languages import parse_accept_language
-
 from .exceptions import InvalidHeader, LengthRequired, PayloadTooLarge, error_json_response
+from .languages import parse_accept_language
 from .log import correlation_id as _correlation_id
 
 HEADER = "X-Correlation-Id"
@@ -50,8 +49,9 @@ class CorrelationIdMiddleware:
 
 class ApiBodySizeLimitMiddleware:
     """Refuses an API request whose declared body exceeds ``API_MAX_BODY_SIZE`` with 413, before
-    anything reads it, and a chunked one (no declared length) with 411. (DRF's JSON parser reads the stream itself, past Django's
-    DATA_UPLOAD_MAX_MEMORY_SIZE check; WSGI servers never hand over more than Content-Length.)"""
+    anything reads it, and a chunked one (no declared length) with 411. (DRF's JSON parser reads
+    the stream itself, past Django's DATA_UPLOAD_MAX_MEMORY_SIZE check; WSGI servers never hand
+    over more than Content-Length.)"""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -88,4 +88,3 @@ class NoNulCharactersMiddleware:
 
 def _holds_nul(data) -> bool:
     return any("\x00" in key or any("\x00" in value for value in values) for key, values in data.lists())
-

@@ -35,9 +35,10 @@ class BoundedJSONParser(JSONParser):
         limit = settings.API_MAX_JSON_DEPTH
         try:
             data = super().parse(stream, media_type, parser_context)
+            too_deep = json_depth_exceeds(data, limit)
         except RecursionError:
-            raise ParseError(f"JSON parse error - nested deeper than {limit} levels") from None
-        if json_depth_exceeds(data, limit):
+            too_deep = True
+        if too_deep:
             raise ParseError(f"JSON parse error - nested deeper than {limit} levels")
         return data
 
@@ -50,4 +51,3 @@ class ExactContentTypeNegotiation(DefaultContentNegotiation):
         if "*" in request.content_type.partition(";")[0]:
             return None  # DRF answers 415 UNSUPPORTED_MEDIA_TYPE
         return super().select_parser(request, parsers)
-

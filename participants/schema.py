@@ -17,5 +17,3 @@ class EnterpriseTokenScheme(DjangoOAuthToolkitScheme):
         if any(isinstance(p, EnterpriseToken) for p in auto_schema.view.get_permissions()):
             return [{self.name: [scope]} for scope in sorted(EnterpriseToken.accepted_scopes(auto_schema.method))]
         return super().get_security_requirement(auto_schema)
-
-

@@ -84,4 +84,3 @@ def on_another_connection(function) -> None:
     thread = threading.Thread(target=run)
     thread.start()
     thread.join()
-

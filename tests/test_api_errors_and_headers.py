@@ -157,4 +157,3 @@ def test_a_chunked_body_is_a_411_not_an_empty_body(acme, api):
     invite would come back as REQUIRED for every property."""
     response = post_invite(api, acme.invite_body(), HTTP_TRANSFER_ENCODING="chunked")
     assert only_error(response, 411)["code"] == "LENGTH_REQUIRED"
-

@@ -322,4 +322,3 @@ invite_schema = extend_schema(
         OpenApiExample("Participants not unique", value=EXAMPLE_NOT_UNIQUE, response_only=True, status_codes=["422"]),
     ],
 )
-
