@@ -187,6 +187,16 @@ def error_json_response(exc: exceptions.APIException, **arguments) -> JsonRespon
     return JsonResponse({"errors": [entry]}, status=exc.status_code, headers=headers)
 
 
+def oauth_error_response(status: int, error: str, description: str, **headers) -> JsonResponse:
+    """The token endpoint's errors: RFC 6749's shape (section 5.2); codes of our own are allowed
+    as extensions."""
+    return JsonResponse(
+        {"error": error, "error_description": description},
+        status=status,
+        headers={"Cache-Control": "no-store", **headers},
+    )
+
+
 def json_pointer(parts: tuple) -> str:
     """RFC 6901; a lone surrogate (a property name no UTF-8 answer can carry) written as ``\\udXXX``."""
     return "".join(

@@ -5,7 +5,6 @@ import logging
 import sys
 
 from django.db import DatabaseError, InterfaceError, OperationalError, connection
-from django.http import JsonResponse
 from django.urls import reverse
 from django.views import csrf, defaults
 from django.views.decorators.csrf import csrf_exempt
@@ -15,7 +14,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from .exceptions import BadRequest, DatabaseUnavailable, InternalError, error_json_response
+from .exceptions import BadRequest, DatabaseUnavailable, InternalError, error_json_response, oauth_error_response
 from .middleware import is_api_request
 from .schema import error_responses
 
@@ -38,8 +37,7 @@ def bad_request(request, exception=None):
     if is_api_request(request):
         return error_json_response(BadRequest())
     if request.path == reverse("oauth2_token"):
-        # The token endpoint answers in RFC 6749's format (section 5.2).
-        return JsonResponse({"error": "invalid_request", "error_description": "Bad request."}, status=400)
+        return oauth_error_response(400, "invalid_request", "Bad request.")
     return defaults.bad_request(request, exception)
 
 

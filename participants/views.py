@@ -6,21 +6,12 @@ import math
 
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
-from django.http import JsonResponse
 from oauth2_provider import views as oauth2_views
 
+from core.exceptions import oauth_error_response
 from core.throttling import TokenRequestThrottle, named_client_ids
 
 logger = logging.getLogger(__name__)
-
-
-def oauth_error(status: int, error: str, description: str, **headers) -> JsonResponse:
-    """RFC 6749's error shape (section 5.2); codes of our own are allowed as extensions."""
-    return JsonResponse(
-        {"error": error, "error_description": description},
-        status=status,
-        headers={"Cache-Control": "no-store", **headers},
-    )
 
 
 class TokenView(oauth2_views.TokenView):
@@ -31,12 +22,12 @@ class TokenView(oauth2_views.TokenView):
         if any("\x00" in client_id for client_id in named_client_ids(request)):
             # PostgreSQL cannot compare text holding NUL (form fields with one are refused before
             # any view; Basic credentials are read here).
-            return oauth_error(400, "invalid_request", "NUL characters are not allowed.")
+            return oauth_error_response(400, "invalid_request", "NUL characters are not allowed.")
         throttle = TokenRequestThrottle()
         try:
             if not throttle.allow_request(request, self):
                 seconds = math.ceil(throttle.wait())
-                return oauth_error(
+                return oauth_error_response(
                     429,
                     "too_many_requests",
                     f"Too many token requests: retry in {seconds} s.",
@@ -45,7 +36,7 @@ class TokenView(oauth2_views.TokenView):
             return super().post(request, *args, **kwargs)
         except (OperationalError, InterfaceError) as error:
             logger.error("Token endpoint: database unavailable: %s: %s", type(error).__name__, error)
-            return oauth_error(
+            return oauth_error_response(
                 503,
                 "temporarily_unavailable",
                 "The service is temporarily unavailable, please retry later.",
