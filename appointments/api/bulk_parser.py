@@ -12,7 +12,7 @@ from __future__ import annotations
 import fastjsonschema
 from drf_spectacular.generators import SchemaGenerator
 
-from .serializers import InviteRequestSerializer, parse_invite_request
+from .serializers import InviteRequestSerializer, parse_invite_request, repeated_languages
 
 
 class InviteBodyParser:
@@ -44,6 +44,4 @@ def _integral_floats(value) -> bool:
 
 def _repeated_languages(body: dict) -> bool:
     location = body.get("location")
-    if location is None:
-        return False
-    return any(len({item["language"] for item in items}) < len(items) for items in location["translations"].values())
+    return location is not None and any(map(repeated_languages, location["translations"].values()))

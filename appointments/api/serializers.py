@@ -38,17 +38,23 @@ class TranslationSerializer(StrictSerializer):
     value = StrictCharField(min_length=1, max_length=MAX_TEXT_VALUE)
 
 
+def repeated_languages(items: list[dict]) -> list[int]:
+    """The indexes of the translations whose language an earlier one has already."""
+    seen, repeated = set(), []
+    for index, item in enumerate(items):
+        if item["language"] in seen:
+            repeated.append(index)
+        seen.add(item["language"])
+    return repeated
+
+
 class TranslationListSerializer(StrictListSerializer):
     """An array of ``{language, value}`` where each language appears at most once."""
 
     def validate_items(self, items):
-        seen, errors = set(), {}
-        for index, item in enumerate(items):
-            if item["language"] in seen:
-                errors[index] = {"language": [ErrorDetail("Each language may appear only once.", code="not_unique")]}
-            seen.add(item["language"])
-        if errors:
-            raise ValidationError(errors)
+        if repeated := repeated_languages(items):
+            message = ErrorDetail("Each language may appear only once.", code="not_unique")
+            raise ValidationError({index: {"language": [message]} for index in repeated})
         return items
 
 
