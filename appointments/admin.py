@@ -14,6 +14,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from modeltranslation.admin import TabbedTranslationAdmin
 
+from availability.admin import EmployeeHoursInline, OfficeClosureInline, OpeningHoursInline
 from core.admin import SuperuserReadOnlyAdmin
 from locations.models import Location
 from participants.admin import AUDIT_FIELDS, EnterpriseScopedAdmin, staff_enterprise_id
@@ -22,6 +23,7 @@ from .forms import InviteForm
 from .models import (
     Appointment,
     AppointmentParticipant,
+    AppointmentStatusChange,
     CallbackRequest,
     FormSubmission,
     IdempotencyKey,
@@ -65,6 +67,7 @@ class OfficeAdmin(EnterpriseOwnedAdmin):
     search_fields = ("name", "external_id")
     autocomplete_fields = ("enterprise", "location")
     list_select_related = ("location", "enterprise")
+    inlines = [OpeningHoursInline, EmployeeHoursInline, OfficeClosureInline]
 
 
 @admin.register(Listing)
@@ -100,6 +103,20 @@ class ParticipantInline(admin.TabularInline):
         return False
 
 
+class HistoryInline(admin.TabularInline):
+    """Every action on the appointment, oldest first: read only, written by the services."""
+
+    model = AppointmentStatusChange
+    fields = ("at", "action", "from_status", "to_status", "start", "reason", "message", "by_type", "by_id", "channel")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    verbose_name_plural = "history"
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Appointment)
 class AppointmentAdmin(EnterpriseScopedAdmin):
     list_display = ("__str__", "external_id", "status", "meeting_type", "subject", "office", "enterprise", "created_at")
@@ -107,7 +124,7 @@ class AppointmentAdmin(EnterpriseScopedAdmin):
     search_fields = ("external_id", "participants__customer__last_name", "participants__customer__email")
     list_select_related = ("subject", "office", "enterprise")
     date_hierarchy = "created_at"
-    inlines = [ParticipantInline]
+    inlines = [ParticipantInline, HistoryInline]
     fieldsets = [
         (None, {"fields": ("enterprise", "status", "external_id", "subject", "office", "meeting_type", "hybrid")}),
         ("Time", {"fields": ("start", "end", "trailing_buffer_time")}),

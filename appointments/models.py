@@ -82,10 +82,19 @@ class CallbackRequest(EnterpriseOwned):
 
 class Appointment(models.Model):
     class Status(models.TextChoices):
-        OUTGOING_INVITE = "OUTGOING_INVITE"
-        ACCEPTED = "ACCEPTED"
-        CANCELED = "CANCELED"
-        FINISHED = "FINISHED"
+        """The vendor's statuses. The transitions between them are the services' (services.py)."""
+
+        OUTGOING_INVITE = "OUTGOING_INVITE", "Invited: waiting for the customer to pick a time"
+        INCOMING_REQUEST = "INCOMING_REQUEST", "Requested: a time waits for an employee to accept it"
+        ACCEPTED = "ACCEPTED", "Accepted"
+        ALTERNATIVE_DATE_REQUESTED = "ALTERNATIVE_DATE_REQUESTED", "No time suits the customer"
+        CANCELLED = "CANCELLED", "Cancelled"
+        COMPLETED = "COMPLETED", "Completed"
+        NO_SHOW = "NO_SHOW", "The customer did not come"
+
+    # A booked appointment holds its employees' time (availability.BusyTime) in these statuses.
+    BOOKED_STATUSES = (Status.INCOMING_REQUEST, Status.ACCEPTED)
+    OPEN_STATUSES = (Status.OUTGOING_INVITE, Status.ALTERNATIVE_DATE_REQUESTED, *BOOKED_STATUSES)
 
     class MeetingType(models.TextChoices):
         OFFICE = "OFFICE"
@@ -148,6 +157,7 @@ class Appointment(models.Model):
         indexes = [
             models.Index(fields=["enterprise", "external_id"], name="appointment_external_id_idx"),
             models.Index(fields=["enterprise", "-created_at", "-id"], name="appointment_recent_idx"),
+            models.Index(fields=["enterprise", "start"], name="appointment_start_idx"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(trailing_buffer_time__gte=0), name="appointment_buffer_not_negative"),
@@ -163,6 +173,30 @@ class Appointment(models.Model):
 
     def __str__(self):
         return f"{self.get_meeting_type_display()} appointment {self.pk}"
+
+
+class AppointmentStatusChange(models.Model):
+    """One action on an appointment: who, through which door, when, from which status to which
+    (the same one for a new time), and why. Written by the service that acts, in its transaction."""
+
+    appointment = models.ForeignKey(Appointment, on_delete=models.CASCADE, related_name="history")
+    action = models.CharField(max_length=32, help_text="reschedule, accept, cancel, complete, no-show, ...")
+    from_status = models.CharField(max_length=32, choices=Appointment.Status.choices)
+    to_status = models.CharField(max_length=32, choices=Appointment.Status.choices)
+    start = models.DateTimeField(null=True, blank=True, help_text="The appointment's time after the action")
+    reason = models.TextField(blank=True, help_text="Why, for staff")
+    message = models.TextField(blank=True, help_text="What the customer was told")
+    at = models.DateTimeField(default=timezone.now)
+    by_type = models.CharField(max_length=16, choices=Appointment.ActorType.choices)
+    by_id = models.CharField(max_length=64, null=True, blank=True)
+    channel = models.CharField(max_length=16, choices=Appointment.Channel.choices)
+
+    class Meta:
+        ordering = ["at", "id"]
+        verbose_name = "status change"
+
+    def __str__(self):
+        return f"{self.action}: {self.from_status} → {self.to_status}"
 
 
 class AppointmentParticipant(models.Model):

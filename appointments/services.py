@@ -4,6 +4,12 @@
 the staff pages and the admin); ``invites_create`` does the same for a batch (the bulk import).
 Both check each invite with ``invite_check``, where the business rules live, in the contract's
 order, and write through the ORM in one transaction.
+
+Then the lifecycle: ``appointment_reschedule`` (gives an invite its time, or moves one),
+``appointment_accept``, ``appointment_cancel``, ``appointment_complete`` and
+``appointment_mark_no_show``. Each locks the appointment, checks that its status allows the action
+(the contract's transitions, nothing else), and records who did it, through which door, in a
+history row.
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ import logging
 import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -24,7 +31,19 @@ from locations.geocoding import Address, geocode, resolve_time_zone
 from locations.models import Location
 from participants.models import Customer, Employee, Enterprise
 
-from .models import Appointment, AppointmentParticipant, CallbackRequest, LeadSegment, Listing, Office, Subject
+from availability.selectors import availability_rules
+from availability.services import time_hold, time_release
+
+from .models import (
+    Appointment,
+    AppointmentParticipant,
+    AppointmentStatusChange,
+    CallbackRequest,
+    LeadSegment,
+    Listing,
+    Office,
+    Subject,
+)
 from .selectors import Referenced, referenced_rows
 
 logger = logging.getLogger(__name__)
@@ -392,3 +411,153 @@ def _video_links(meeting_type: str) -> dict[str, str | None]:
     room = secrets.token_urlsafe(16)
     base = settings.VIDEO_BASE_URL.rstrip("/")
     return {"video_url": f"{base}/{room}", "video_test_url": f"{base}/{room}/test"}
+
+
+# --- After the invite: booking and the actions of the lifecycle ---------------------------------
+
+
+class AppointmentNotFound(DomainError):
+    code = "APPOINTMENT_NOT_FOUND"
+    default_message = _("Appointment not found")
+    status = 404
+    type = "NOT_FOUND"
+
+
+class AppointmentStatusInvalid(DomainError):
+    code = "APPOINTMENT_STATUS_INVALID"
+    default_message = _("The appointment's status does not allow this action")
+
+
+class AppointmentNotStarted(DomainError):
+    code = "APPOINTMENT_NOT_STARTED"
+    default_message = _("The appointment has not started yet")
+
+
+Status = Appointment.Status
+# The statuses each action may start from (the contract's table of transitions).
+RESCHEDULE_FROM = Appointment.OPEN_STATUSES
+ACCEPT_FROM = (Status.INCOMING_REQUEST,)
+CANCEL_FROM = Appointment.OPEN_STATUSES
+OUTCOME_FROM = (Status.ACCEPTED,)  # complete and no-show, once it has started
+
+
+def appointment_reschedule(
+    *,
+    enterprise: Enterprise,
+    appointment_id: int,
+    actor: Actor,
+    start: datetime,
+    end: datetime | None = None,
+    message: str | None = None,
+) -> Appointment:
+    """Give the appointment a time, or move it: ``start`` must be one of its free slots now
+    (``end`` defaults to start + the subject's duration). It is then ACCEPTED, or, where the
+    subject needs an employee to accept, INCOMING_REQUEST. Raises ``AppointmentNoAvailability``
+    when the time is not free, also when another booking took it a moment before."""
+    with transaction.atomic():
+        appointment = _locked(enterprise, appointment_id)
+        _require_status(appointment, RESCHEDULE_FROM)
+        rules = availability_rules(appointment)
+        duration = end - start if end is not None else timedelta(minutes=rules.estimated_duration)
+        time_hold(appointment=appointment, start=start, duration=duration, rules=rules)
+        keeps_request = appointment.status == Status.INCOMING_REQUEST or not rules.auto_accept
+        return _transition(
+            appointment,
+            actor,
+            action="reschedule",
+            to=Status.INCOMING_REQUEST if keeps_request else Status.ACCEPTED,
+            message=message or "",
+            start=start,
+            end=start + duration,
+        )
+
+
+def appointment_accept(*, enterprise: Enterprise, appointment_id: int, actor: Actor) -> Appointment:
+    """An employee accepts a requested time: INCOMING_REQUEST → ACCEPTED."""
+    with transaction.atomic():
+        appointment = _locked(enterprise, appointment_id)
+        _require_status(appointment, ACCEPT_FROM)
+        return _transition(appointment, actor, action="accept", to=Status.ACCEPTED)
+
+
+def appointment_cancel(
+    *, enterprise: Enterprise, appointment_id: int, actor: Actor, reason: str = "", message: str | None = None
+) -> Appointment:
+    """Cancel an open appointment; the time it held is free again."""
+    with transaction.atomic():
+        appointment = _locked(enterprise, appointment_id)
+        _require_status(appointment, CANCEL_FROM)
+        time_release(appointment=appointment)
+        return _transition(
+            appointment, actor, action="cancel", to=Status.CANCELLED, reason=reason, message=message or ""
+        )
+
+
+def appointment_complete(*, enterprise: Enterprise, appointment_id: int, actor: Actor) -> Appointment:
+    """An accepted appointment that has started took place: → COMPLETED."""
+    return _outcome(enterprise, appointment_id, actor, action="complete", to=Status.COMPLETED)
+
+
+def appointment_mark_no_show(*, enterprise: Enterprise, appointment_id: int, actor: Actor) -> Appointment:
+    """The customer did not come to an accepted appointment that has started: → NO_SHOW."""
+    return _outcome(enterprise, appointment_id, actor, action="no-show", to=Status.NO_SHOW)
+
+
+def _outcome(enterprise: Enterprise, appointment_id: int, actor: Actor, *, action: str, to: str) -> Appointment:
+    with transaction.atomic():
+        appointment = _locked(enterprise, appointment_id)
+        _require_status(appointment, OUTCOME_FROM)
+        if appointment.start > timezone.now():
+            raise AppointmentNotStarted(arguments={"start": appointment.start.isoformat()})
+        time_release(appointment=appointment)
+        return _transition(appointment, actor, action=action, to=to)
+
+
+def _locked(enterprise: Enterprise, appointment_id: int) -> Appointment:
+    """The enterprise's appointment, locked until the transaction ends (its own row only)."""
+    appointment = (
+        Appointment.objects.select_for_update(of=("self",))
+        .select_related("office__location")
+        .prefetch_related("participants")
+        .filter(enterprise=enterprise, pk=appointment_id)
+        .first()
+    )
+    if appointment is None:
+        raise AppointmentNotFound(arguments={"id": str(appointment_id)})
+    return appointment
+
+
+def _require_status(appointment: Appointment, allowed: Sequence[str]) -> None:
+    if appointment.status not in allowed:
+        allowed_states = [status for status in Status.values if status in allowed]  # in the contract's order
+        raise AppointmentStatusInvalid(arguments={"status": appointment.status, "allowedStates": allowed_states})
+
+
+def _transition(
+    appointment: Appointment, actor: Actor, *, action: str, to: str, reason: str = "", message: str = "", **changes
+) -> Appointment:
+    """Save the appointment in status ``to`` with ``changes``, who changed it, and a history row."""
+    now = timezone.now()
+    AppointmentStatusChange.objects.create(
+        appointment=appointment,
+        action=action,
+        from_status=appointment.status,
+        to_status=to,
+        start=changes.get("start", appointment.start),
+        reason=reason,
+        message=message,
+        at=now,
+        by_type=actor.type,
+        by_id=actor.id,
+        channel=actor.channel,
+    )
+    changes.update(
+        status=to, updated_at=now, updated_by_type=actor.type, updated_by_id=actor.id, updated_from=actor.channel
+    )
+    for name, value in changes.items():
+        setattr(appointment, name, value)
+    appointment.save(update_fields=list(changes))
+    logger.info(
+        "Appointment %s: %s, now %s, by %s %s via %s", appointment.pk, action, to, actor.type, actor.id, actor.channel
+    )
+    return appointment

@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "locations",
     "participants",
     "appointments",
+    "availability",
 ]
 
 MIDDLEWARE = [
@@ -89,6 +90,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env.boo
     # without prepared-statement support (PgBouncer before 1.21), turn this off.
     DATABASES["default"]["ENGINE"] = "core.postgresql"
     DATABASES["default"].setdefault("OPTIONS", {}).update(server_side_binding=True, prepare_threshold=5)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # One writer at a time, from the start of each transaction: a booking's re-check and its
+    # write cannot interleave with another's (PostgreSQL uses row locks and constraints instead).
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("transaction_mode", "IMMEDIATE")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -9,13 +9,14 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.apps import apps
 
-from appointments.models import Appointment, FormSubmission
 from appointments.idempotency import IdempotencyKey
+from appointments.models import Appointment, FormSubmission
+from availability.models import BusyTime
 from locations.models import GeocodingCacheEntry
 from participants.models import ApiClient
 from tests.appointments.backoffice_support import invite_post, staff_user
 
-OUR_APPS = {"locations", "participants", "appointments"}
+OUR_APPS = {"locations", "participants", "appointments", "availability"}
 
 
 @pytest.fixture
@@ -39,8 +40,10 @@ def test_every_changelist_and_add_form_renders(superuser_client, acme):
         info = f"/admin/{model._meta.app_label}/{model._meta.model_name}/"
         assert superuser_client.get(info).status_code == 200, info
         assert superuser_client.get(info, {"q": "x"}).status_code == 200, info
-        # Appointments are created through the invite view; cache entries and keys by the service.
-        expected = 403 if model in (Appointment, FormSubmission, GeocodingCacheEntry, IdempotencyKey) else 200
+        # Appointments are created through the invite view; cache entries, keys and booked time by
+        # the services.
+        written_by_services = (Appointment, BusyTime, FormSubmission, GeocodingCacheEntry, IdempotencyKey)
+        expected = 403 if model in written_by_services else 200
         assert superuser_client.get(info + "add/").status_code == expected, info
 
 

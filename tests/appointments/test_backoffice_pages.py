@@ -96,7 +96,7 @@ def test_list_filters_and_searches(staff, acme):
     assert ids(meeting_type="PHONE") == [phone.pk]
     assert ids(q="ref-office") == [office.pk]
     assert ids(q=f"{customer.first_name} {customer.last_name}") == [phone.pk]
-    assert ids(status="CANCELED") == []
+    assert ids(status="CANCELLED") == []
     assert ids(subject=acme.subject.pk, office=acme.office.pk) == [phone.pk, office.pk]
 
 
