@@ -5,6 +5,7 @@ The printed credentials are fixed, demo-only values: never use this command in p
 """
 
 import json
+from datetime import time
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -12,12 +13,17 @@ from django.contrib.auth.models import Permission
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from locations.geocoding import resolve_time_zone
+from availability.models import OpeningHours, SubjectAvailability, Weekday
 from core.languages import to_storage
+from locations.geocoding import resolve_time_zone
 from locations.models import Location
 from participants.models import ApiClient, Customer, Employee, Enterprise
 
-from ...models import CallbackRequest, LeadSegment, Listing, Office, Subject
+from ...models import Appointment, CallbackRequest, LeadSegment, Listing, Office, Subject
+
+# Every demo office is open Monday to Friday, 09:00–17:00 in its own time zone.
+WORKING_DAYS = (Weekday.MONDAY, Weekday.TUESDAY, Weekday.WEDNESDAY, Weekday.THURSDAY, Weekday.FRIDAY)
+OPENING_HOURS = [(day, time(9), time(17)) for day in WORKING_DAYS]
 
 DEMO = {
     "acme": {
@@ -51,10 +57,16 @@ DEMO = {
             ("acme-employee-2", "Bram", "Claes", "bram.claes@acme.example"),
             ("acme-employee-3", "Chloé", "Dubois", "chloe.dubois@acme.example"),
         ],
+        # English, Dutch and French, in this order; the first lives an ocean away from the offices.
         "customers": [
-            ("acme-customer-1", "Daan", "Janssens", "daan@example.com", "nl", "Europe/Brussels"),
-            ("acme-customer-2", "Emma", "Lambert", "emma@example.com", "fr", "Europe/Brussels"),
-            ("acme-customer-3", "Finn", "Hansen", "finn@example.com", "da", "Europe/Copenhagen"),
+            ("acme-customer-1", "Olivia", "Carter", "olivia@example.com", "en", "America/New_York"),
+            ("acme-customer-2", "Daan", "Janssens", "daan@example.com", "nl", "Europe/Brussels"),
+            ("acme-customer-3", "Emma", "Lambert", "emma@example.com", "fr", "Europe/Brussels"),
+        ],
+        # Per subject (in the order above): how it is booked, at every office and for every meeting type.
+        "booking": [
+            {"estimated_duration": 60, "time_slot_granularity": 30, "auto_accept": True},
+            {"estimated_duration": 60, "time_slot_granularity": 30, "auto_accept": False},
         ],
         "listings": [("acme-listing-1", "Townhouse on the Graslei")],
         "lead_segments": [("acme-segment-young", "YOUNG_FAMILIES", "Young families")],
@@ -68,6 +80,7 @@ DEMO = {
         },
         "staff": ("globex-staff", "demo-globex-staff-password"),
         "subjects": [("globex-subject-viewing", {"en": "Viewing", "nl": "Bezichtiging"})],
+        "booking": [{"estimated_duration": 30, "time_slot_granularity": 30, "auto_accept": True}],
         "offices": [
             (
                 "globex-office-amsterdam",
@@ -144,6 +157,16 @@ def seed_enterprise(slug: str, base_url: str) -> dict:
         location.save()
         offices.append(upsert(Office, ext, name=name, location=location))
 
+    for office in offices:
+        for weekday, start, end in OPENING_HOURS:
+            OpeningHours.objects.update_or_create(office=office, weekday=weekday, defaults={"start": start, "end": end})
+    for subject, booking in zip(subjects, spec["booking"]):
+        for office in offices:
+            for meeting_type in Appointment.MeetingType.values:
+                SubjectAvailability.objects.update_or_create(
+                    enterprise=enterprise, office=office, subject=subject, meeting_type=meeting_type, defaults=booking
+                )
+
     employees = [
         upsert(Employee, ext, first_name=first, last_name=last, email=email)
         for ext, first, last, email in spec["employees"]
@@ -169,7 +192,7 @@ def seed_enterprise(slug: str, base_url: str) -> dict:
     # (including "Invite a customer"), but not delete them or touch enterprises.
     user.user_permissions.set(
         Permission.objects.filter(
-            content_type__app_label__in=["appointments", "participants"],
+            content_type__app_label__in=["appointments", "availability", "participants"],
             codename__regex=r"^(view|add|change)_",
         ).exclude(content_type__model="enterprise")
     )
