@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "participants",
     "appointments",
     "availability",
+    "invitations",
 ]
 
 MIDDLEWARE = [
@@ -176,6 +177,11 @@ OAUTH2_PROVIDER = {
 
 # Video meetings get one link per participant under this base URL.
 VIDEO_BASE_URL = env("VIDEO_BASE_URL", default="https://video.example.com/")
+
+# The customer's side. Links in messages are absolute: PUBLIC_BASE_URL is where customers reach
+# this service (`make run` sets it from HOST and PORT). A link works INVITE_LINK_TTL days.
+PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", default="http://127.0.0.1:8000")
+INVITE_LINK_TTL = timedelta(days=env.int("INVITE_LINK_TTL", default=30))
 
 # --- Geocoding -----------------------------------------------------------------------------------
 # GEOCODER is "offline" (the embedded GeoNames gazetteer, city level, no network) or names any

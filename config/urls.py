@@ -22,6 +22,8 @@ urlpatterns = [
     # Back office: staff pages and their login.
     path("", RedirectView.as_view(url="/backoffice/", permanent=False)),
     path("backoffice/", include("appointments.urls")),
+    # The customer's pages, opened by the link in the invite.
+    path("", include("invitations.urls")),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
 ]

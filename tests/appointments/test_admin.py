@@ -12,11 +12,12 @@ from django.apps import apps
 from appointments.idempotency import IdempotencyKey
 from appointments.models import Appointment, FormSubmission
 from availability.models import BusyTime
+from invitations.models import InviteLink
 from locations.models import GeocodingCacheEntry
 from participants.models import ApiClient
 from tests.appointments.backoffice_support import invite_post, staff_user
 
-OUR_APPS = {"locations", "participants", "appointments", "availability"}
+OUR_APPS = {"locations", "participants", "appointments", "availability", "invitations"}
 
 
 @pytest.fixture
@@ -42,7 +43,7 @@ def test_every_changelist_and_add_form_renders(superuser_client, acme):
         assert superuser_client.get(info, {"q": "x"}).status_code == 200, info
         # Appointments are created through the invite view; cache entries, keys and booked time by
         # the services.
-        written_by_services = (Appointment, BusyTime, FormSubmission, GeocodingCacheEntry, IdempotencyKey)
+        written_by_services = (Appointment, BusyTime, FormSubmission, GeocodingCacheEntry, IdempotencyKey, InviteLink)
         expected = 403 if model in written_by_services else 200
         assert superuser_client.get(info + "add/").status_code == expected, info
 

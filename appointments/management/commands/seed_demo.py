@@ -104,7 +104,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--json", action="store_true", help="Print the ids and credentials as one JSON object.")
         parser.add_argument(
-            "--base-url", default="http://127.0.0.1:8000", help="Base URL used for tokenUrl in the output."
+            "--base-url",
+            default=settings.PUBLIC_BASE_URL,
+            help="Base URL used for tokenUrl in the output (default: PUBLIC_BASE_URL).",
         )
 
     @transaction.atomic
