@@ -11,7 +11,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
-from django.db.models import Prefetch, Q
+from django.db.models import F, Prefetch, Q
 from django.shortcuts import redirect
 from django.views.generic import DetailView, FormView, ListView
 
@@ -49,6 +49,15 @@ def _enterprise_rows(model):
     return lambda request: model.objects.filter(enterprise=staff_employee(request).enterprise)
 
 
+# The list's orders other than the default: by the appointment's time (invites, without one, last),
+# or oldest first. The id breaks ties so that pages never repeat or skip a row.
+SORTS = {
+    "start": ("Time, soonest first", (F("start").asc(nulls_last=True), "id")),
+    "-start": ("Time, latest first", (F("start").desc(nulls_last=True), "-id")),
+    "created": ("Created, oldest first", ("created_at", "id")),
+}
+
+
 class AppointmentFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(
         method="search",
@@ -61,10 +70,18 @@ class AppointmentFilter(django_filters.FilterSet):
     )
     office = django_filters.ModelChoiceFilter(queryset=_enterprise_rows(Office), empty_label="Any office")
     subject = django_filters.ModelChoiceFilter(queryset=_enterprise_rows(Subject), empty_label="Any subject")
+    # Empty: the model's order (newest invite first).
+    sort = django_filters.ChoiceFilter(
+        label="Sort by", method="sort_by", choices=[(key, label) for key, (label, _) in SORTS.items()],
+        empty_label="Created, newest first",
+    )
 
     class Meta:
         model = Appointment
-        fields = ["q", "status", "meeting_type", "office", "subject"]
+        fields = ["q", "status", "meeting_type", "office", "subject", "sort"]
+
+    def sort_by(self, queryset, name, value):
+        return queryset.order_by(*SORTS[value][1])
 
     def search(self, queryset, name, value):
         """Every word must match the external id or a customer's name, e-mail or phone."""
@@ -91,14 +108,23 @@ class AppointmentListView(StaffMixin, ListView):
     paginate_by = 25
 
     def get_queryset(self):
-        mine = Appointment.objects.filter(enterprise=self.enterprise).select_related("subject", "office")
+        mine = Appointment.objects.filter(enterprise=self.enterprise).select_related("subject", "office__location")
         self.filter = AppointmentFilter(self.request.GET, queryset=mine, request=self.request)
         return self.filter.qs.prefetch_related(_participants_prefetch())
 
     def get_context_data(self, **kwargs):
         query = self.request.GET.copy()
         query.pop("page", None)
-        return super().get_context_data(filter=self.filter, query=query.urlencode(), **kwargs)
+        # The Time column's heading sorts by time: soonest first, then (clicked again) latest first.
+        by_time = query.copy()
+        by_time["sort"] = "-start" if query.get("sort") == "start" else "start"
+        return super().get_context_data(
+            filter=self.filter,
+            query=query.urlencode(),
+            sorted_by=query.get("sort", ""),
+            sort_by_time_query=by_time.urlencode(),
+            **kwargs,
+        )
 
 
 class AppointmentDetailView(StaffMixin, DetailView):
