@@ -422,5 +422,5 @@ class InviteCreateView(StaffMixin, FormView):
         appointment = form.create()
         if appointment is None:
             return self.form_invalid(form)
-        messages.success(self.request, f"Invite {appointment.pk} created: the customer can now pick a time.")
+        messages.success(self.request, f"Invite {appointment.pk} created. Book one of its free times below for the customer.")
         return redirect("backoffice:appointment-detail", pk=appointment.pk)

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from appointments.models import Appointment, AppointmentStatusChange
 from appointments.services import appointment_cancel
-from tests.appointments.backoffice_support import staff_user
+from tests.appointments.backoffice_support import invite_post, staff_user
 from tests.availability.support import STAFF, book, invite, local, next_weekday, open_every_day, rules
 
 Status = Appointment.Status
@@ -158,6 +158,16 @@ def test_the_page_shows_the_history_with_who_when_how_and_why(staff, acme):
 
 
 # --- Booking a free slot for the customer ----------------------------------------------------------
+
+
+def test_a_new_invite_leads_to_its_free_times(staff, acme):
+    response = staff.post("/backoffice/appointments/new/", invite_post(acme), follow=True)
+
+    appointment = Appointment.objects.get()
+    assert shown_messages(response) == [
+        ("success", f"Invite {appointment.pk} created. Book one of its free times below for the customer.")
+    ]
+    assert "Book a free time for the customer" in response.content.decode()
 
 
 def test_staff_book_a_free_slot_for_the_customer(staff, acme):
