@@ -311,7 +311,9 @@ class InviteForm(forms.Form):
 class RescheduleForm(forms.Form):
     """A free slot the staff member picked: its start, as the slot's button sends it (RFC 3339)."""
 
-    start = forms.DateTimeField(error_messages={"required": "Pick one of the free times.", "invalid": "Pick one of the free times."})
+    start = forms.DateTimeField(
+        error_messages={"required": "Pick one of the free times.", "invalid": "Pick one of the free times."}
+    )
 
 
 class CancelForm(forms.Form):

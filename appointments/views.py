@@ -108,7 +108,9 @@ class AppointmentFilter(django_filters.FilterSet):
     subject = django_filters.ModelChoiceFilter(queryset=_enterprise_rows(Subject), empty_label="Any subject")
     # Empty: the model's order (newest invite first).
     sort = django_filters.ChoiceFilter(
-        label="Sort by", method="sort_by", choices=[(key, label) for key, (label, _) in SORTS.items()],
+        label="Sort by",
+        method="sort_by",
+        choices=[(key, label) for key, (label, _ordering) in SORTS.items()],
         empty_label="Created, newest first",
     )
 
@@ -369,10 +371,12 @@ class RescheduleView(AppointmentActionView):
         return f"Booked for {when}. Status: {appointment.get_status_display()}."
 
     def back(self, pk, succeeded=False):
-        # After a failure, the same two weeks of slots again (the one taken is gone now).
-        first_day = _parse_date(self.request.POST.get("from"))
         url = reverse("backoffice:appointment-detail", kwargs={"pk": pk})
-        return redirect(f"{url}?{urlencode({'from': first_day.isoformat()})}#slots" if first_day and not succeeded else url)
+        first_day = _parse_date(self.request.POST.get("from"))
+        if succeeded or first_day is None:
+            return redirect(url)
+        # After a failure, the same two weeks of slots again (without the one taken meanwhile).
+        return redirect(f"{url}?{urlencode({'from': first_day.isoformat()})}#slots")
 
 
 class AcceptView(AppointmentActionView):
@@ -422,5 +426,7 @@ class InviteCreateView(StaffMixin, FormView):
         appointment = form.create()
         if appointment is None:
             return self.form_invalid(form)
-        messages.success(self.request, f"Invite {appointment.pk} created. Book one of its free times below for the customer.")
+        messages.success(
+            self.request, f"Invite {appointment.pk} created. Book one of its free times below for the customer."
+        )
         return redirect("backoffice:appointment-detail", pk=appointment.pk)

@@ -85,7 +85,8 @@ def test_invite_page_lists_the_free_slots_by_day_in_the_offices_zone(staff, acme
     assert (slots.last_day - slots.first_day).days == 13
     days = dict(slots.days)
     # 09:00 to 16:00 local (an hour long, every half hour), whatever the offset from UTC that day.
-    assert [choice.start for choice in days[MONDAY]] == [local(MONDAY, 9) + timedelta(minutes=30 * n) for n in range(15)]
+    nine = local(MONDAY, 9)
+    assert [choice.start for choice in days[MONDAY]] == [nine + timedelta(minutes=30 * n) for n in range(15)]
     assert "Europe/Brussels" in html
     ten = local(MONDAY, 10)
     label = f"Book {ten:%a} {ten.day} {ten:%b}, 10:00 {ten.tzname()}"
@@ -153,7 +154,8 @@ def test_the_page_shows_the_history_with_who_when_how_and_why(staff, acme):
     assert "The customer moved abroad" in history
     assert str(acme.employees[0]) in history  # the staff member's employee, who cancelled
     assert ">BACKOFFICE_APP</abbr>" in history
-    cancelled_at = AppointmentStatusChange.objects.get(appointment=booked, action="cancel").at.astimezone(local(MONDAY, 0).tzinfo)
+    cancel = AppointmentStatusChange.objects.get(appointment=booked, action="cancel")
+    cancelled_at = cancel.at.astimezone(local(MONDAY, 0).tzinfo)
     assert f"{cancelled_at:%H:%M} {cancelled_at.tzname()}" in history
 
 
@@ -184,9 +186,8 @@ def test_staff_book_a_free_slot_for_the_customer(staff, acme):
     )
     change = AppointmentStatusChange.objects.get(appointment=appointment)
     assert (change.action, change.by_id, change.channel) == ("reschedule", str(acme.employees[0].pk), "BACKOFFICE_APP")
-    assert shown_messages(response) == [
-        ("success", f"Booked for {ten:%a} {ten.day} {ten:%b %Y}, 10:00 {ten.tzname()} (Europe/Brussels). Status: Accepted.")
-    ]
+    when = f"{ten:%a} {ten.day} {ten:%b %Y}, 10:00 {ten.tzname()} (Europe/Brussels)"
+    assert shown_messages(response) == [("success", f"Booked for {when}. Status: Accepted.")]
 
 
 def test_a_subject_that_needs_accepting_waits_for_an_employee(staff, acme):
@@ -397,7 +398,8 @@ def test_actions_need_the_csrf_token(acme, office_hours, action):
     assert unchanged(appointment) and history_count(appointment) == 0
     # With the token the page's forms carry, the same post is done.
     browser.get(page_url(appointment))
-    done = browser.post(action_url(appointment, action), {**data, "csrfmiddlewaretoken": browser.cookies["csrftoken"].value})
+    token = browser.cookies["csrftoken"].value
+    done = browser.post(action_url(appointment, action), {**data, "csrfmiddlewaretoken": token})
     assert done.status_code == 302 and not unchanged(appointment)
 
 

@@ -194,7 +194,13 @@ def test_status_filter_offers_the_seven_statuses(staff, acme):
 
     choices = [value for value, _ in response.context["filter"].form.fields["status"].choices if value]
     assert choices == [
-        "OUTGOING_INVITE", "INCOMING_REQUEST", "ACCEPTED", "ALTERNATIVE_DATE_REQUESTED", "CANCELLED", "COMPLETED", "NO_SHOW"
+        "OUTGOING_INVITE",
+        "INCOMING_REQUEST",
+        "ACCEPTED",
+        "ALTERNATIVE_DATE_REQUESTED",
+        "CANCELLED",
+        "COMPLETED",
+        "NO_SHOW",
     ]
     assert [a.pk for a in response.context["appointment_list"]] == [booked.pk]
 
