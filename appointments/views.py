@@ -10,7 +10,7 @@ the "change appointment" permission, and answer with a message on the appointmen
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from urllib.parse import urlencode
@@ -315,12 +315,15 @@ def local_when(moment: datetime, zone: ZoneInfo) -> str:
 
 
 class AppointmentActionView(StaffMixin, View):
-    """One action on the appointment: POST only (with CSRF), through its service as the logged-in
-    employee. Success or a ``DomainError`` (then nothing changed) is a message on the appointment's
-    page; another enterprise's appointment is a 404, and staff without the permission get 403."""
+    """One action on the appointment: POST only (with CSRF), through ``service`` as the logged-in
+    employee, with ``form_class``'s fields as its arguments. Success or a ``DomainError`` (then
+    nothing changed) is a message on the appointment's page; another enterprise's appointment is a
+    404, and staff without the permission get 403."""
 
     http_method_names = ["post"]
+    service: Callable[..., Appointment] | None = None  # given to as_view()
     form_class: type[forms.Form] = forms.Form
+    done_message = ""  # "{pk}": the appointment's id
 
     def post(self, request, pk):
         get_object_or_404(Appointment.objects.filter(enterprise=self.enterprise), pk=pk)
@@ -331,9 +334,10 @@ class AppointmentActionView(StaffMixin, View):
             errors = [error for field_errors in form.errors.values() for error in field_errors]
             messages.error(request, f"Nothing was changed. {' '.join(errors)}")
             return self.back(pk)
-        common = {"enterprise": self.enterprise, "appointment_id": pk, "actor": staff_actor(self.employee)}
         try:
-            appointment = self.act(common, **form.cleaned_data)
+            appointment = self.service(
+                enterprise=self.enterprise, appointment_id=pk, actor=staff_actor(self.employee), **form.cleaned_data
+            )
         except AppointmentNotFound as error:
             raise Http404 from error
         except DomainError as error:
@@ -342,11 +346,8 @@ class AppointmentActionView(StaffMixin, View):
         messages.success(request, self.done(appointment))
         return self.back(pk, succeeded=True)
 
-    def act(self, common: dict, **data) -> Appointment:
-        raise NotImplementedError
-
     def done(self, appointment: Appointment) -> str:
-        raise NotImplementedError
+        return self.done_message.format(pk=appointment.pk)
 
     def back(self, pk, succeeded: bool = False):
         return redirect("backoffice:appointment-detail", pk=pk)
@@ -363,9 +364,6 @@ class RescheduleView(AppointmentActionView):
 
     form_class = RescheduleForm
 
-    def act(self, common, *, start):
-        return appointment_reschedule(**common, start=start)
-
     def done(self, appointment):
         when = local_when(appointment.start, office_time_zone(appointment))
         return f"Booked for {when}. Status: {appointment.get_status_display()}."
@@ -379,38 +377,17 @@ class RescheduleView(AppointmentActionView):
         return redirect(f"{url}?{urlencode({'from': first_day.isoformat()})}#slots")
 
 
-class AcceptView(AppointmentActionView):
-    def act(self, common):
-        return appointment_accept(**common)
-
-    def done(self, appointment):
-        return f"Appointment {appointment.pk} accepted."
-
-
-class CancelView(AppointmentActionView):
-    form_class = CancelForm
-
-    def act(self, common, *, reason):
-        return appointment_cancel(**common, reason=reason)
-
-    def done(self, appointment):
-        return f"Appointment {appointment.pk} cancelled."
-
-
-class CompleteView(AppointmentActionView):
-    def act(self, common):
-        return appointment_complete(**common)
-
-    def done(self, appointment):
-        return f"Appointment {appointment.pk} marked completed."
-
-
-class NoShowView(AppointmentActionView):
-    def act(self, common):
-        return appointment_mark_no_show(**common)
-
-    def done(self, appointment):
-        return f"Appointment {appointment.pk} marked as a no-show."
+reschedule = RescheduleView.as_view(service=appointment_reschedule)
+accept = AppointmentActionView.as_view(service=appointment_accept, done_message="Appointment {pk} accepted.")
+cancel = AppointmentActionView.as_view(
+    service=appointment_cancel, form_class=CancelForm, done_message="Appointment {pk} cancelled."
+)
+complete = AppointmentActionView.as_view(
+    service=appointment_complete, done_message="Appointment {pk} marked completed."
+)
+no_show = AppointmentActionView.as_view(
+    service=appointment_mark_no_show, done_message="Appointment {pk} marked as a no-show."
+)
 
 
 class InviteCreateView(StaffMixin, FormView):
