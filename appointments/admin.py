@@ -8,13 +8,14 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.utils import flatten_fieldsets
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
+from django.db.models import F, Q
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from modeltranslation.admin import TabbedTranslationAdmin
 
 from availability.admin import EmployeeHoursInline, OfficeClosureInline, OpeningHoursInline
+from availability.selectors import office_time_zone
 from core.admin import SuperuserReadOnlyAdmin
 from locations.models import Location
 from participants.admin import AUDIT_FIELDS, EnterpriseScopedAdmin, staff_enterprise_id
@@ -32,7 +33,7 @@ from .models import (
     Office,
     Subject,
 )
-from .views import staff_employee
+from .views import local_when, staff_employee
 
 admin.site.site_header = f"{settings.PRODUCT_NAME} administration"
 admin.site.site_title = settings.PRODUCT_NAME
@@ -119,10 +120,12 @@ class HistoryInline(admin.TabularInline):
 
 @admin.register(Appointment)
 class AppointmentAdmin(EnterpriseScopedAdmin):
-    list_display = ("__str__", "external_id", "status", "meeting_type", "subject", "office", "enterprise", "created_at")
+    list_display = (
+        "__str__", "external_id", "status", "time", "meeting_type", "subject", "office", "enterprise", "created_at"
+    )
     list_filter = ("status", "meeting_type", "created_from", "enterprise")
     search_fields = ("external_id", "participants__customer__last_name", "participants__customer__email")
-    list_select_related = ("subject", "office", "enterprise")
+    list_select_related = ("subject", "office__location", "enterprise")
     date_hierarchy = "created_at"
     inlines = [ParticipantInline, HistoryInline]
     fieldsets = [
@@ -146,6 +149,11 @@ class AppointmentAdmin(EnterpriseScopedAdmin):
 
     def has_add_permission(self, request):
         return False
+
+    @admin.display(description="Time", ordering=F("start").asc(nulls_last=True))
+    def time(self, appointment):
+        """When it is, in its office's time zone, named; empty for an invite not booked yet."""
+        return appointment.start and local_when(appointment.start, office_time_zone(appointment))
 
     def may_invite(self, request) -> bool:
         return request.user.has_perm("appointments.add_appointment")

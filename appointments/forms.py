@@ -287,9 +287,7 @@ class InviteForm(forms.Form):
         created: the first claims the form's key in the transaction that creates the invite, and a
         second waits for that transaction, then finds the key taken."""
         assert self.invite_kwargs is not None, "call is_valid() first"
-        actor = Actor(
-            type=Appointment.ActorType.EMPLOYEE, id=str(self.employee.pk), channel=Appointment.Channel.BACKOFFICE_APP
-        )
+        actor = staff_actor(self.employee)
         key = self.cleaned_data.get("submission") or uuid.uuid4()
         try:
             with transaction.atomic():
@@ -308,6 +306,29 @@ class InviteForm(forms.Form):
             pointer = prop if isinstance(prop, str) and error.field and prop.startswith(error.field) else error.field
             self.route_error(pointer, error.message)
             return None
+
+
+class RescheduleForm(forms.Form):
+    """A free slot the staff member picked: its start, as the slot's button sends it (RFC 3339)."""
+
+    start = forms.DateTimeField(
+        error_messages={"required": "Pick one of the free times.", "invalid": "Pick one of the free times."}
+    )
+
+
+class CancelForm(forms.Form):
+    reason = forms.CharField(
+        label="Reason",
+        required=False,
+        max_length=1000,
+        help_text="Optional. Kept in the appointment's history.",
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+def staff_actor(employee: Employee) -> Actor:
+    """Who acts through the staff pages and the admin: the logged-in staff member's employee."""
+    return Actor(type=Appointment.ActorType.EMPLOYEE, id=str(employee.pk), channel=Appointment.Channel.BACKOFFICE_APP)
 
 
 def _labelled(queryset) -> list[tuple[str, str]]:

@@ -16,6 +16,7 @@ from invitations.models import InviteLink
 from locations.models import GeocodingCacheEntry
 from participants.models import ApiClient
 from tests.appointments.backoffice_support import invite_post, staff_user
+from tests.availability.support import book, invite, local, next_weekday, open_every_day, rules
 
 OUR_APPS = {"locations", "participants", "appointments", "availability", "invitations"}
 
@@ -199,3 +200,22 @@ def test_oauth_token_admins_are_for_superusers_only(acme, superuser_client):
     assert superuser_client.get("/admin/oauth2_provider/accesstoken/").status_code == 200
     staff_with(acme, superuser_client, "view_accesstoken", "change_accesstoken", "delete_accesstoken")  # same client, now staff
     assert superuser_client.get("/admin/oauth2_provider/accesstoken/").status_code == 403
+
+
+def test_the_appointment_list_shows_each_time_in_its_offices_zone_and_sorts_by_it(superuser_client, acme):
+    open_every_day(acme.office)
+    rules(acme)
+    day = next_weekday(1)
+    late, early = book(acme, local(day, 15)), book(acme, local(day, 9, 30))
+    waiting = invite(acme)
+
+    response = superuser_client.get("/admin/appointments/appointment/")
+    html = response.content.decode()
+
+    moment = local(day, 9, 30)
+    assert f"{moment:%a} {day.day} {moment:%b %Y}, 09:30 {moment.tzname()} (Europe/Brussels)" in html
+    column = list(response.context["cl"].list_display).index("time")
+    by_time = superuser_client.get("/admin/appointments/appointment/", {"o": str(column)}).context["cl"].result_list
+    assert list(by_time) == [early, late, waiting]  # invites, without a time, last
+    by_time = superuser_client.get("/admin/appointments/appointment/", {"o": f"-{column}"}).context["cl"].result_list
+    assert list(by_time) == [waiting, late, early]  # the same order reversed, on every database

@@ -1,11 +1,14 @@
 """Staff pages: who may see them, and that they show only the staff member's enterprise."""
 
+from datetime import time, timedelta
+
 import pytest
 from django.contrib.auth import get_user_model
 
 from appointments.models import Appointment
 from appointments.services import Actor, ParticipantInput, invite_create
 from tests.appointments.backoffice_support import STAFF_PASSWORD, staff_user
+from tests.availability.support import book, local, next_weekday, open_every_day, rules
 
 LIST = "/backoffice/"
 
@@ -120,3 +123,89 @@ def test_detail_shows_internal_notes_and_the_creator(staff, acme):
     assert "Prefers mornings" in html and "Welcome!" in html
     assert str(acme.employees[0]) in html
     assert "Korenmarkt 1, 9000 Ghent, BE" in html
+
+
+def test_list_shows_each_time_in_the_offices_zone_named_and_a_dash_for_invites(staff, acme):
+    open_every_day(acme.office)
+    rules(acme, time_slot_latest_possible=60 * 24 * 400)
+    # Half a year apart: Brussels is on CET for one and CEST for the other (mostly).
+    soon, later = next_weekday(0), next_weekday(0, weeks_ahead=27)
+    book(acme, local(soon, 10), external_id="SOON")
+    book(acme, local(later, 14, 30), external_id="LATER")
+    invite(acme, external_id="WAITING")
+
+    html = staff.get(LIST).content.decode()
+
+    for reference, moment in (("SOON", local(soon, 10)), ("LATER", local(later, 14, 30))):
+        row = _row(html, reference)
+        assert f"{moment:%a} {moment.day} {moment:%b %Y, %H:%M} {moment.tzname()}" in row
+        assert "Europe/Brussels" in row
+        assert f'datetime="{moment.isoformat()}"' in row
+    assert "Not booked yet" in _row(html, "WAITING")
+
+
+def test_list_sorts_by_time_with_invites_last_and_keeps_filters_and_pages(staff, acme):
+    open_every_day(acme.office)
+    rules(acme)
+    day = next_weekday(2)
+    late = book(acme, local(day, 15), external_id="LATE")
+    early = book(acme, local(day, 9), external_id="EARLY")
+    waiting = invite(acme, external_id="WAITING")
+    phone = invite(acme, meeting_type="PHONE")
+
+    def ids(**params):
+        return [a.pk for a in staff.get(LIST, params).context["appointment_list"]]
+
+    assert ids() == [phone.pk, waiting.pk, early.pk, late.pk]  # newest first, as before
+    assert ids(sort="start") == [early.pk, late.pk, waiting.pk, phone.pk]
+    assert ids(sort="-start") == [late.pk, early.pk, phone.pk, waiting.pk]
+    assert ids(sort="created") == [late.pk, early.pk, waiting.pk, phone.pk]
+    assert ids(sort="start", meeting_type="OFFICE") == [early.pk, late.pk, waiting.pk]
+    assert ids(sort="start", status="ACCEPTED") == [early.pk, late.pk]
+
+    # The Time heading sorts soonest first, then latest first, keeping the filters.
+    response = staff.get(LIST, {"meeting_type": "OFFICE"})
+    assert response.context["sort_by_time_query"] == "meeting_type=OFFICE&sort=start"
+    response = staff.get(LIST, {"meeting_type": "OFFICE", "sort": "start"})
+    assert response.context["sort_by_time_query"] == "meeting_type=OFFICE&sort=-start"
+    assert 'aria-sort="ascending"' in response.content.decode()
+
+
+def test_list_sorted_by_time_pages_keep_the_order(staff, acme):
+    open_every_day(acme.office, start=time(8), end=time(20))
+    rules(acme, time_slot_granularity=15, estimated_duration=15)
+    day = next_weekday(3)
+    booked = [book(acme, local(day, 8) + timedelta(minutes=15 * n)) for n in range(26)]
+
+    first = staff.get(LIST, {"sort": "start"})
+    second = staff.get(LIST, {"sort": "start", "page": 2})
+
+    shown = [a.pk for a in first.context["appointment_list"]] + [a.pk for a in second.context["appointment_list"]]
+    assert shown == [a.pk for a in booked]
+    assert "sort=start&amp;page=2" in first.content.decode()
+
+
+def test_status_filter_offers_the_seven_statuses(staff, acme):
+    open_every_day(acme.office)
+    rules(acme)
+    booked = book(acme, local(next_weekday(1), 11))
+
+    response = staff.get(LIST, {"status": "ACCEPTED"})
+
+    choices = [value for value, _ in response.context["filter"].form.fields["status"].choices if value]
+    assert choices == [
+        "OUTGOING_INVITE",
+        "INCOMING_REQUEST",
+        "ACCEPTED",
+        "ALTERNATIVE_DATE_REQUESTED",
+        "CANCELLED",
+        "COMPLETED",
+        "NO_SHOW",
+    ]
+    assert [a.pk for a in response.context["appointment_list"]] == [booked.pk]
+
+
+def _row(html: str, text: str) -> str:
+    """The list's table row that contains ``text``."""
+    at = html.index(text)
+    return html[html.rindex("<tr", 0, at) : html.index("</tr>", at)]

@@ -1,11 +1,14 @@
-"""A staff member's day in a real browser: log in, invite, find it again, and see the API agree."""
+"""A staff member's day in a real browser: log in, invite, find it again, see the API agree, and
+book a time for the customer."""
 
 import re
 
+from django.contrib.auth.models import Permission
 from playwright.sync_api import expect
 
 from appointments.models import Appointment
 from tests.appointments.backoffice_support import STAFF_PASSWORD, staff_user
+from tests.availability.support import invite, local, next_weekday, open_every_day, rules
 
 
 def log_in(page, username, path="/backoffice/"):
@@ -117,3 +120,47 @@ def test_admin_invites_a_customer_with_the_same_form(page, acme):
     expect(page.get_by_text(re.compile(r"Invite \d+ created"))).to_be_visible()
     appointment = Appointment.objects.get(external_id="ADMIN-1")
     assert (appointment.created_from, appointment.created_by_id) == ("BACKOFFICE_APP", str(acme.employees[0].pk))
+
+
+def test_staff_member_books_a_free_time_for_the_customer_then_cancels_it(page, acme, screenshot_dir):
+    open_every_day(acme.office)
+    rules(acme)
+    user = staff_user(acme, username="anna", password=STAFF_PASSWORD)
+    user.user_permissions.add(Permission.objects.get(codename="change_appointment"))
+    appointment = invite(acme)
+    monday = next_weekday(0)
+    ten, eleven = local(monday, 10), local(monday, 11)
+
+    log_in(page, "anna", f"/backoffice/appointments/{appointment.pk}/")
+
+    # The free times, by day, in the office's time zone, which the page names.
+    slots = page.locator("#slots")
+    expect(slots.get_by_role("heading", name="Book a free time for the customer")).to_be_visible()
+    expect(slots).to_contain_text("Times are in the office's time zone, Europe/Brussels.")
+    day = slots.get_by_role("group", name=f"{monday:%A} {monday.day} {monday:%B}")
+    slot = day.get_by_role("button", name=f"Book {ten:%a} {ten.day} {ten:%b}, 10:00 {ten.tzname()}")
+    expect(slot).to_have_text(f"10:00 {ten.tzname()}")
+    page.screenshot(path=str(screenshot_dir / "free-times.png"), full_page=True)
+    slot.click()
+
+    when = f"{ten:%a} {ten.day} {ten:%b %Y}, 10:00 {ten.tzname()} (Europe/Brussels)"
+    expect(page.get_by_role("status")).to_have_text(f"Booked for {when}. Status: Accepted.")
+    expect(page.locator(".lede .badge")).to_have_text("Accepted")
+    expect(page.locator("#appointment-time")).to_have_text(
+        f"{ten:%a} {ten.day} {ten:%b %Y}, 10:00 – 11:00 {eleven.tzname()} (Europe/Brussels)"
+    )
+    appointment.refresh_from_db()
+    assert (appointment.status, appointment.start) == ("ACCEPTED", ten)
+
+    page.get_by_label("Reason").fill("The customer is ill")
+    page.get_by_role("button", name="Cancel the appointment").click()
+
+    expect(page.get_by_role("status")).to_have_text(f"Appointment {appointment.pk} cancelled.")
+    expect(page.locator(".lede .badge")).to_have_text("Cancelled")
+    history = page.locator("#history tbody tr")
+    expect(history).to_have_count(2)
+    expect(history.nth(1)).to_contain_text("The customer is ill")
+    expect(history.nth(1)).to_contain_text(str(acme.employees[0]))
+    page.screenshot(path=str(screenshot_dir / "cancelled.png"), full_page=True)
+    appointment.refresh_from_db()
+    assert appointment.status == "CANCELLED"
