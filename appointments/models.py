@@ -249,7 +249,9 @@ class IdempotencyKey(models.Model):
 
     api_client = models.ForeignKey(settings.OAUTH2_PROVIDER_APPLICATION_MODEL, on_delete=models.CASCADE, related_name="+")
     key = models.CharField(max_length=IDEMPOTENCY_KEY_MAX_LENGTH)
-    request_hash = models.CharField(max_length=64, help_text="sha256 of the canonical JSON request body")
+    request_hash = models.CharField(
+        max_length=64, help_text="sha256 of the request's method, path and canonical JSON body (request_fingerprint)"
+    )
     created_at = models.DateTimeField(default=timezone.now)
     # The request that holds the key (a fencing token) and since when; both cleared when done.
     owner = models.UUIDField(null=True, blank=True)

@@ -109,6 +109,6 @@ class AppointmentViewSet(viewsets.GenericViewSet):
         # A retry with the same Idempotency-Key replays the first answer instead of creating again.
         return idempotent(
             request,
-            create=lambda: invite_create(enterprise=self.enterprise, actor=actor, **invite),
+            perform=lambda: invite_create(enterprise=self.enterprise, actor=actor, **invite),
             render=lambda appointment: Response({"data": self.represent(appointment)}, status=status.HTTP_201_CREATED),
         )
