@@ -186,6 +186,9 @@ class AppointmentStatusChange(models.Model):
     start = models.DateTimeField(null=True, blank=True, help_text="The appointment's time after the action")
     reason = models.TextField(blank=True, help_text="Why, for staff")
     message = models.TextField(blank=True, help_text="What the customer was told")
+    notify_customer = models.BooleanField(
+        default=True, help_text="Whether the customer is to hear of this action (the caller's notifyCustomer)"
+    )
     at = models.DateTimeField(default=timezone.now)
     by_type = models.CharField(max_length=16, choices=Appointment.ActorType.choices)
     by_id = models.CharField(max_length=64, null=True, blank=True)

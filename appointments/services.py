@@ -449,11 +449,13 @@ def appointment_reschedule(
     start: datetime,
     end: datetime | None = None,
     message: str | None = None,
+    notify_customer: bool = True,
 ) -> Appointment:
     """Give the appointment a time, or move it: ``start`` must be one of its free slots now
     (``end`` defaults to start + the subject's duration). It is then ACCEPTED, or, where the
     subject needs an employee to accept, INCOMING_REQUEST. Raises ``AppointmentNoAvailability``
-    when the time is not free, also when another booking took it a moment before."""
+    when the time is not free, also when another booking took it a moment before.
+    ``notify_customer`` is recorded on the history row, for the notifications."""
     with transaction.atomic():
         appointment = _locked(enterprise, appointment_id)
         _require_status(appointment, RESCHEDULE_FROM)
@@ -467,6 +469,7 @@ def appointment_reschedule(
             action="reschedule",
             to=Status.INCOMING_REQUEST if keeps_request else Status.ACCEPTED,
             message=message or "",
+            notify_customer=notify_customer,
             start=start,
             end=start + duration,
         )
@@ -481,15 +484,28 @@ def appointment_accept(*, enterprise: Enterprise, appointment_id: int, actor: Ac
 
 
 def appointment_cancel(
-    *, enterprise: Enterprise, appointment_id: int, actor: Actor, reason: str = "", message: str | None = None
+    *,
+    enterprise: Enterprise,
+    appointment_id: int,
+    actor: Actor,
+    reason: str = "",
+    message: str | None = None,
+    notify_customer: bool = True,
 ) -> Appointment:
-    """Cancel an open appointment; the time it held is free again."""
+    """Cancel an open appointment; the time it held is free again. ``notify_customer`` is
+    recorded on the history row, for the notifications."""
     with transaction.atomic():
         appointment = _locked(enterprise, appointment_id)
         _require_status(appointment, CANCEL_FROM)
         time_release(appointment=appointment)
         return _transition(
-            appointment, actor, action="cancel", to=Status.CANCELLED, reason=reason, message=message or ""
+            appointment,
+            actor,
+            action="cancel",
+            to=Status.CANCELLED,
+            reason=reason,
+            message=message or "",
+            notify_customer=notify_customer,
         )
 
 
@@ -534,7 +550,15 @@ def _require_status(appointment: Appointment, allowed: Sequence[str]) -> None:
 
 
 def _transition(
-    appointment: Appointment, actor: Actor, *, action: str, to: str, reason: str = "", message: str = "", **changes
+    appointment: Appointment,
+    actor: Actor,
+    *,
+    action: str,
+    to: str,
+    reason: str = "",
+    message: str = "",
+    notify_customer: bool = True,
+    **changes,
 ) -> Appointment:
     """Save the appointment in status ``to`` with ``changes``, who changed it, and a history row."""
     now = timezone.now()
@@ -546,6 +570,7 @@ def _transition(
         start=changes.get("start", appointment.start),
         reason=reason,
         message=message,
+        notify_customer=notify_customer,
         at=now,
         by_type=actor.type,
         by_id=actor.id,
