@@ -10,6 +10,7 @@ Then the lifecycle: ``appointment_reschedule`` (gives an invite its time, or mov
 ``appointment_mark_no_show``. Each locks the appointment, checks that its status allows the action
 (the contract's transitions, nothing else), and records who did it, through which door, in a
 history row.
+``appointment_time_slots`` reads the times that a reschedule would take, under the same status rule.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from locations.geocoding import Address, geocode, resolve_time_zone
 from locations.models import Location
 from participants.models import Customer, Employee, Enterprise
 
-from availability.selectors import availability_rules
+from availability.selectors import Slot, availability_rules, free_slots
 from availability.services import time_hold, time_release
 
 from .models import (
@@ -473,6 +474,26 @@ def appointment_reschedule(
             start=start,
             end=start + duration,
         )
+
+
+def appointment_time_slots(
+    *, enterprise: Enterprise, appointment_id: int, window_start: datetime, window_end: datetime
+) -> tuple[Appointment, list[Slot]]:
+    """The times ``appointment_reschedule`` would accept now, starting in ``[window_start,
+    window_end)``, with the appointment (its office's location selected, for the time zone). Only
+    for an appointment that may be rescheduled: else ``AppointmentStatusInvalid``, as the
+    reschedule would answer. A read: nothing is locked, and a slot may be gone when it is booked.
+    A fixed number of queries, however long the window."""
+    appointment = (
+        Appointment.objects.select_related("office__location")
+        .prefetch_related("participants")
+        .filter(enterprise=enterprise, pk=appointment_id)
+        .first()
+    )
+    if appointment is None:
+        raise AppointmentNotFound(arguments={"id": str(appointment_id)})
+    _require_status(appointment, RESCHEDULE_FROM)
+    return appointment, free_slots(appointment=appointment, window_start=window_start, window_end=window_end)
 
 
 def appointment_accept(*, enterprise: Enterprise, appointment_id: int, actor: Actor) -> Appointment:

@@ -145,6 +145,25 @@ class AppointmentListEnvelopeDoc(StrictSerializer):
     meta = ListMetaDoc()
 
 
+@extend_schema_serializer(component_name="TimeSlot")
+class TimeSlotDoc(StrictSerializer):
+    start = _timestamp()
+    end = serializers.DateTimeField(
+        help_text="start + the subject's estimated duration (its trailing buffer is not part of it), as start"
+    )
+
+
+@extend_schema_serializer(component_name="TimeSlotsMeta")
+class TimeSlotsMetaDoc(StrictSerializer):
+    timeZone = serializers.CharField(help_text="The office's IANA time zone, in which the opening hours are kept")
+
+
+@extend_schema_serializer(component_name="TimeSlotsResponse", many=False)
+class TimeSlotsEnvelopeDoc(StrictSerializer):
+    data = TimeSlotDoc(many=True, help_text="In time order")
+    meta = TimeSlotsMetaDoc()
+
+
 # --- Examples (each one is validated against the schema by the test suite) -----------------------
 
 EXAMPLE_APPOINTMENT = {
@@ -236,6 +255,21 @@ EXAMPLE_NOT_UNIQUE = {
 
 # Any operation can meet these (400: an invalid X-Correlation-Id header, for one).
 READ_ERRORS = (400, 401, 403, 404, 406, 429, 500, 503)
+DATE_TIME = {"type": "string", "format": "date-time"}
+
+
+def _error_example(code: str, message: str, http_status: int = 422, **arguments) -> dict:
+    entry_type = {400: "VALIDATION", 404: "NOT_FOUND"}.get(http_status, "BUSINESS_VALIDATION")
+    entry = {"message": message, "code": code, "type": entry_type, "statusCode": str(http_status), "arguments": arguments}
+    return {"errors": [entry]}
+
+
+EXAMPLE_STATUS_INVALID = _error_example(
+    "APPOINTMENT_STATUS_INVALID",
+    "The appointment's status does not allow this action",
+    status="CANCELLED",
+    allowedStates=["OUTGOING_INVITE", "INCOMING_REQUEST", "ACCEPTED", "ALTERNATIVE_DATE_REQUESTED"],
+)
 
 def _filter_items(field) -> dict:
     choices = field.extra.get("choices")
@@ -322,3 +356,56 @@ invite_schema = extend_schema(
         OpenApiExample("Participants not unique", value=EXAMPLE_NOT_UNIQUE, response_only=True, status_codes=["422"]),
     ],
 )
+
+
+def time_slots_schema(*, default_days: int, max_days: int):
+    return extend_schema(
+        operation_id="appointments_time_slots",
+        tags=["appointments"],
+        summary="Free times for an appointment",
+        description=(
+            "The starts that `_actions/reschedule` would accept now, in time order: on the office's "
+            "grid of its local opening hours, within the subject's earliest and latest limits, where "
+            "every PRIMARY employee is available. Times are RFC 3339 in UTC; `meta.timeZone` is the "
+            "office's zone, to show them in. A slot is not held: it may be taken before it is "
+            "booked (then the reschedule answers 422 APPOINTMENT_NO_AVAILABILITY).\n\n"
+            f"The window is `[from, to)`: by default from now for {default_days} days, at most "
+            f"{max_days} days. 400 codes: `INVALID_FORMAT` (not RFC 3339 with an offset), `TOO_SMALL` "
+            f"(`to` not after `from`), `TOO_LARGE` (longer than {max_days} days, or a year from 9999 "
+            "on). 422 `APPOINTMENT_STATUS_INVALID` when the appointment's status allows no reschedule "
+            "(`arguments.allowedStates`)."
+        ),
+        parameters=[
+            OpenApiParameter("id", str, OpenApiParameter.PATH, description="The appointment's id."),
+            OpenApiParameter(
+                "from", DATE_TIME, description="RFC 3339 with an offset, e.g. 2025-03-10T00:00:00Z. Default: now."
+            ),
+            OpenApiParameter(
+                "to", DATE_TIME,
+                description=f"RFC 3339 with an offset, after `from`, at most {max_days} days later. "
+                f"Default: `from` + {default_days} days.",
+            ),
+        ],
+        responses={200: TimeSlotsEnvelopeDoc, **error_responses(*READ_ERRORS, 422)},
+        examples=[
+            OpenApiExample(
+                "Free times",
+                value={
+                    "data": [
+                        {"start": "2025-03-10T08:00:00.000Z", "end": "2025-03-10T09:00:00.000Z"},
+                        {"start": "2025-03-10T08:30:00.000Z", "end": "2025-03-10T09:30:00.000Z"},
+                    ],
+                    "meta": {"timeZone": "Europe/Brussels"},
+                },
+                response_only=True,
+                status_codes=["200"],
+            ),
+            OpenApiExample(
+                "A window too long",
+                value=_error_example("TOO_LARGE", f"Must be at most {max_days} days after from.", 400, pointer="/to"),
+                response_only=True,
+                status_codes=["400"],
+            ),
+            OpenApiExample("Cancelled", value=EXAMPLE_STATUS_INVALID, response_only=True, status_codes=["422"]),
+        ],
+    )

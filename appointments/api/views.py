@@ -1,28 +1,39 @@
+from datetime import datetime, timedelta
+
+from django.utils import timezone
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import exceptions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from availability.selectors import office_time_zone
 from participants.permissions import EnterpriseToken
 
 from ..idempotency import idempotent
 from ..models import Appointment
 from ..selectors import parse_id
-from ..services import Actor, invite_create
+from ..services import Actor, AppointmentNotFound, appointment_time_slots, invite_create
+from .fields import InvalidDateTime, parse_rfc3339
 from .filters import AppointmentFilter
-from .schema import invite_schema, list_schema, retrieve_schema
-from .serializers import appointment_representation, parse_invite_request
+from .schema import invite_schema, list_schema, retrieve_schema, time_slots_schema
+from .serializers import appointment_representation, parse_invite_request, timestamp
 
 DEFAULT_LIMIT = 25
 MAX_LIMIT = 1000
 # Far beyond any real list, and within every database's integer range (found by fuzzing: a
 # 28-digit offset reached the database and failed there).
 MAX_OFFSET = 2_147_483_647
+# The time-slots window: its length when ``to`` is not given, and at most.
+DEFAULT_SLOT_WINDOW = timedelta(days=14)
+MAX_SLOT_WINDOW = timedelta(days=62)
 
 
-class AppointmentNotFound(exceptions.NotFound):
-    api_code = "APPOINTMENT_NOT_FOUND"
-    default_detail = "Appointment not found."
+def appointment_id(pk: str) -> int:
+    """The appointment id in a path; one that cannot be an id names no appointment (404)."""
+    parsed = parse_id(pk)
+    if parsed is None:
+        raise AppointmentNotFound(arguments={"id": pk})
+    return parsed
 
 
 class InvalidParameter(exceptions.ValidationError):
@@ -46,6 +57,27 @@ def _integer_parameter(params, name: str, default: int, minimum: int, maximum: i
     if int(raw) < minimum:
         raise InvalidParameter(name, message, code="min_value")
     return int(raw)
+
+
+def _slot_window(params) -> tuple[datetime, datetime]:
+    """``from`` and ``to`` of the time-slots: RFC 3339, ``to`` after ``from`` and at most
+    ``MAX_SLOT_WINDOW`` later; by default from now, for ``DEFAULT_SLOT_WINDOW``."""
+    given, errors = {}, {}
+    for name in ("from", "to"):
+        if (raw := params.get(name)) is not None:
+            try:
+                given[name] = parse_rfc3339(raw)
+            except InvalidDateTime as error:
+                errors[name] = [exceptions.ErrorDetail(error.message, code=error.code)]
+    if errors:
+        raise exceptions.ValidationError(errors)
+    start = given.get("from") or timezone.now()
+    end = given.get("to") or start + DEFAULT_SLOT_WINDOW
+    if end <= start:
+        raise InvalidParameter("to", "Must be after from (now, when from is not given).", code="min_value")
+    if end - start > MAX_SLOT_WINDOW:
+        raise InvalidParameter("to", f"Must be at most {MAX_SLOT_WINDOW.days} days after from.", code="max_value")
+    return start, end
 
 
 def _refuse_bracketless_filters(params) -> None:
@@ -93,11 +125,24 @@ class AppointmentViewSet(viewsets.GenericViewSet):
 
     @retrieve_schema
     def retrieve(self, request, enterprise, pk):
-        appointment_id = parse_id(pk)
-        appointment = self.get_queryset().filter(pk=appointment_id).first() if appointment_id else None
+        appointment = self.get_queryset().filter(pk=appointment_id(pk)).first()
         if appointment is None:
-            raise AppointmentNotFound()
+            raise AppointmentNotFound(arguments={"id": pk})
         return Response({"data": self.represent(appointment)})
+
+    @time_slots_schema(default_days=DEFAULT_SLOT_WINDOW.days, max_days=MAX_SLOT_WINDOW.days)
+    @action(detail=True, methods=["get"], url_path="time-slots")
+    def time_slots(self, request, enterprise, pk):
+        window_start, window_end = _slot_window(request.query_params)
+        appointment, slots = appointment_time_slots(
+            enterprise=self.enterprise, appointment_id=appointment_id(pk), window_start=window_start, window_end=window_end
+        )
+        return Response(
+            {
+                "data": [{"start": timestamp(slot.start), "end": timestamp(slot.end)} for slot in slots],
+                "meta": {"timeZone": office_time_zone(appointment).key},
+            }
+        )
 
     @invite_schema
     @action(detail=False, methods=["post"], url_path="_actions/invite")
