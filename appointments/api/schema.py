@@ -17,7 +17,14 @@ from ..idempotency import MAX_KEY_LENGTH, REPLAYED_HEADER
 from ..models import Appointment, AppointmentParticipant
 from .fields import StrictSerializer
 from .filters import AppointmentFilter
-from .serializers import GeolocationSerializer, InviteRequestSerializer, TranslationSerializer
+from .serializers import (
+    CancelRequestSerializer,
+    GeolocationSerializer,
+    InviteRequestSerializer,
+    NoPropertiesRequestSerializer,
+    RescheduleRequestSerializer,
+    TranslationSerializer,
+)
 
 
 # A string with no NUL character and no lone surrogate: what DRF reads as text.
@@ -321,6 +328,26 @@ retrieve_schema = extend_schema(
     examples=[OpenApiExample("Appointment", value={"data": EXAMPLE_APPOINTMENT}, response_only=True, status_codes=["200"])],
 )
 
+def idempotency_parameters(status: int, first: str) -> list[OpenApiParameter]:
+    """The Idempotency-Key request header, and the header that marks a replayed ``status``."""
+    return [
+        OpenApiParameter(
+            IDEMPOTENCY_HEADER, str, OpenApiParameter.HEADER,
+            description=(
+                "Optional, 1..255 visible ASCII characters, scoped to the API client. The same key, "
+                f"method, path and body within 24 hours replays the original {first}; the key with "
+                "another body, appointment or action gives 422 IDEMPOTENCY_KEY_REUSED; while the first "
+                "request runs, 409 IDEMPOTENCY_KEY_IN_USE."
+            ),
+            pattern=rf"^[\x21-\x7e]{{1,{MAX_KEY_LENGTH}}}$",
+        ),
+        OpenApiParameter(
+            REPLAYED_HEADER, {"type": "string", "enum": ["true"]}, OpenApiParameter.HEADER, response=[status],
+            description="Present when the response is the replay of an earlier request with the same Idempotency-Key.",
+        ),
+    ]
+
+
 invite_schema = extend_schema(
     operation_id="appointments_invite",
     tags=["appointments"],
@@ -331,21 +358,7 @@ invite_schema = extend_schema(
         "the first failure answers. Send an `Idempotency-Key` to retry safely after a timeout."
     ),
     request=InviteRequestSerializer,
-    parameters=[
-        OpenApiParameter(
-            IDEMPOTENCY_HEADER, str, OpenApiParameter.HEADER,
-            description=(
-                "Optional, 1..255 visible ASCII characters, scoped to the API client. The same key and "
-                "body within 24 hours replays the original 201; another body gives 422 "
-                "IDEMPOTENCY_KEY_REUSED; while the first request runs, 409 IDEMPOTENCY_KEY_IN_USE."
-            ),
-            pattern=rf"^[\x21-\x7e]{{1,{MAX_KEY_LENGTH}}}$",
-        ),
-        OpenApiParameter(
-            REPLAYED_HEADER, {"type": "string", "enum": ["true"]}, OpenApiParameter.HEADER, response=[201],
-            description="Present when the response is the replay of an earlier request with the same Idempotency-Key.",
-        ),
-    ],
+    parameters=idempotency_parameters(201, "201"),
     responses={
         201: AppointmentEnvelopeDoc,
         **error_responses(*READ_ERRORS, 409, 411, 413, 415, 422),
@@ -409,3 +422,139 @@ def time_slots_schema(*, default_days: int, max_days: int):
             OpenApiExample("Cancelled", value=EXAMPLE_STATUS_INVALID, response_only=True, status_codes=["422"]),
         ],
     )
+
+
+# --- The actions on one appointment --------------------------------------------------------------
+
+# What each action may start from: the contract's transitions (services.py keeps them).
+_OPEN = "`OUTGOING_INVITE`, `INCOMING_REQUEST`, `ACCEPTED`, `ALTERNATIVE_DATE_REQUESTED`"
+_ACTION_COMMON = (
+    " Needs `engage:appointments:readWrite`. The body is checked first (400), then the appointment "
+    "(404 `APPOINTMENT_NOT_FOUND` for an id of another enterprise too), then the rules (422). Send an "
+    "`Idempotency-Key` to retry safely: the replay answers the first 200 again."
+)
+
+
+def _booked(status: str, start, end) -> dict:
+    return {**EXAMPLE_APPOINTMENT, "status": status, "start": start, "end": end,
+            "updatedAt": "2025-03-01T10:12:00.000Z", "updatedBy": {"id": "4"}}
+
+
+EXAMPLE_BOOKED = _booked("ACCEPTED", "2025-03-10T08:00:00.000Z", "2025-03-10T09:00:00.000Z")
+
+
+def _action_schema(name: str, summary: str, description: str, request, examples: list, **codes) -> extend_schema:
+    request_examples = [
+        OpenApiExample(title, value=value, request_only=True) for title, value in codes.pop("requests", {}).items()
+    ]
+    return extend_schema(
+        operation_id=f"appointments_{name.replace('-', '_')}",
+        tags=["appointments"],
+        summary=summary,
+        description=description + _ACTION_COMMON,
+        request=request,
+        parameters=[
+            OpenApiParameter("id", str, OpenApiParameter.PATH, description="The appointment's id."),
+            *idempotency_parameters(200, "200"),
+        ],
+        responses={200: AppointmentEnvelopeDoc, **error_responses(*READ_ERRORS, 409, 411, 413, 415, 422)},
+        examples=[
+            *request_examples,
+            *(
+                OpenApiExample(title, value=value, response_only=True, status_codes=[str(status)])
+                for title, status, value in examples
+            ),
+        ],
+    )
+
+
+reschedule_schema = _action_schema(
+    "reschedule",
+    "Book a time, or move the appointment to another",
+    "Gives an invite its time (staff booking for the customer) or moves a booked appointment. "
+    "`start` must be one of the appointment's free times now (see time-slots), for `end` - `start` "
+    "when `end` is given. The appointment is then `ACCEPTED`, or `INCOMING_REQUEST` where the "
+    "subject's settings need an employee to accept (an accepted appointment moved there needs "
+    "accepting again; a request stays a request). Allowed from " + _OPEN + ". 422 codes: "
+    "`APPOINTMENT_STATUS_INVALID` (`arguments.allowedStates`), `APPOINTMENT_NO_AVAILABILITY` (the "
+    "time is not free, or was taken a moment before: pick another), `IDEMPOTENCY_KEY_REUSED`. 400: "
+    "`end` not after `start` is `TOO_SMALL`, more than 24 hours after it `TOO_LARGE`.",
+    RescheduleRequestSerializer,
+    [
+        ("Booked", 200, {"data": EXAMPLE_BOOKED}),
+        ("Time taken", 422, _error_example(
+            "APPOINTMENT_NO_AVAILABILITY", "This time is not available (any more): pick another free slot",
+            start="2025-03-10T08:00:00+00:00",
+        )),
+        ("Not open any more", 422, EXAMPLE_STATUS_INVALID),
+        ("End before start", 400, _error_example("TOO_SMALL", "Must be after start.", 400, pointer="/end")),
+    ],
+    requests={
+        "Book a slot": {"start": "2025-03-10T08:00:00Z", "message": "See you at the office", "notifyCustomer": True},
+        "Book 30 minutes": {"start": "2025-03-10T09:00:00+01:00", "end": "2025-03-10T09:30:00+01:00"},
+    },
+)
+
+accept_schema = _action_schema(
+    "accept",
+    "Accept a requested time",
+    "An employee accepts the time the customer requested: `INCOMING_REQUEST` → `ACCEPTED`. No "
+    "properties: send no body, or `{}`. 422 codes: `APPOINTMENT_STATUS_INVALID` (allowed from "
+    "`INCOMING_REQUEST` only), `IDEMPOTENCY_KEY_REUSED`.",
+    NoPropertiesRequestSerializer,
+    [
+        ("Accepted", 200, {"data": EXAMPLE_BOOKED}),
+        ("Not a request", 422, _error_example(
+            "APPOINTMENT_STATUS_INVALID", "The appointment's status does not allow this action",
+            status="ACCEPTED", allowedStates=["INCOMING_REQUEST"],
+        )),
+    ],
+)
+
+cancel_schema = _action_schema(
+    "cancel",
+    "Cancel the appointment",
+    "→ `CANCELLED`, from " + _OPEN + "; the time it held is free again. 422 codes: "
+    "`APPOINTMENT_STATUS_INVALID` (`arguments.allowedStates`), `IDEMPOTENCY_KEY_REUSED`.",
+    CancelRequestSerializer,
+    [
+        ("Cancelled", 200, {"data": _booked("CANCELLED", "2025-03-10T08:00:00.000Z", "2025-03-10T09:00:00.000Z")}),
+        ("Already over", 422, _error_example(
+            "APPOINTMENT_STATUS_INVALID", "The appointment's status does not allow this action",
+            status="COMPLETED",
+            allowedStates=["OUTGOING_INVITE", "INCOMING_REQUEST", "ACCEPTED", "ALTERNATIVE_DATE_REQUESTED"],
+        )),
+    ],
+    requests={"Cancel": {"reason": "Customer moved away", "message": "Sorry to see you go", "notifyCustomer": True}},
+)
+
+_NOT_STARTED = _error_example(
+    "APPOINTMENT_NOT_STARTED", "The appointment has not started yet", start="2025-03-10T08:00:00+00:00"
+)
+_OUTCOME = (
+    " Allowed from `ACCEPTED`, once the appointment has started. No properties: send no body, or "
+    "`{}`. 422 codes: `APPOINTMENT_STATUS_INVALID` (`arguments.allowedStates`), "
+    "`APPOINTMENT_NOT_STARTED` (its start is still ahead, `arguments.start`), `IDEMPOTENCY_KEY_REUSED`."
+)
+
+complete_schema = _action_schema(
+    "complete",
+    "The appointment took place",
+    "`ACCEPTED` → `COMPLETED`." + _OUTCOME,
+    NoPropertiesRequestSerializer,
+    [
+        ("Completed", 200, {"data": _booked("COMPLETED", "2025-03-10T08:00:00.000Z", "2025-03-10T09:00:00.000Z")}),
+        ("Not started", 422, _NOT_STARTED),
+    ],
+)
+
+no_show_schema = _action_schema(
+    "no-show",
+    "The customer did not come",
+    "`ACCEPTED` → `NO_SHOW`." + _OUTCOME,
+    NoPropertiesRequestSerializer,
+    [
+        ("No show", 200, {"data": _booked("NO_SHOW", "2025-03-10T08:00:00.000Z", "2025-03-10T09:00:00.000Z")}),
+        ("Not started", 422, _NOT_STARTED),
+    ],
+)

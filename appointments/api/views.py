@@ -12,11 +12,38 @@ from participants.permissions import EnterpriseToken
 from ..idempotency import idempotent
 from ..models import Appointment
 from ..selectors import parse_id
-from ..services import Actor, AppointmentNotFound, appointment_time_slots, invite_create
+from ..services import (
+    Actor,
+    AppointmentNotFound,
+    appointment_accept,
+    appointment_cancel,
+    appointment_complete,
+    appointment_mark_no_show,
+    appointment_reschedule,
+    appointment_time_slots,
+    invite_create,
+)
 from .fields import InvalidDateTime, parse_rfc3339
 from .filters import AppointmentFilter
-from .schema import invite_schema, list_schema, retrieve_schema, time_slots_schema
-from .serializers import appointment_representation, parse_invite_request, timestamp
+from .schema import (
+    accept_schema,
+    cancel_schema,
+    complete_schema,
+    invite_schema,
+    list_schema,
+    no_show_schema,
+    reschedule_schema,
+    retrieve_schema,
+    time_slots_schema,
+)
+from .serializers import (
+    appointment_representation,
+    parse_cancel_request,
+    parse_invite_request,
+    parse_no_properties,
+    parse_reschedule_request,
+    timestamp,
+)
 
 DEFAULT_LIMIT = 25
 MAX_LIMIT = 1000
@@ -88,7 +115,8 @@ def _refuse_bracketless_filters(params) -> None:
 
 
 class AppointmentViewSet(viewsets.GenericViewSet):
-    """Appointments of one enterprise: read them, and invite customers to new ones."""
+    """Appointments of one enterprise: read them, invite customers to new ones, offer their free
+    times, and act on them (reschedule, accept, cancel, complete, no-show)."""
 
     permission_classes = [EnterpriseToken]
     filter_backends = [DjangoFilterBackend]
@@ -108,6 +136,25 @@ class AppointmentViewSet(viewsets.GenericViewSet):
     def represent(self, appointment: Appointment) -> dict:
         return appointment_representation(
             appointment, self.request.language_preference, self.enterprise.default_language
+        )
+
+    def actor(self) -> Actor:
+        """The API client that calls, as the services record it."""
+        return Actor(
+            type=Appointment.ActorType.API_CLIENT,
+            id=str(self.request.auth.application_id),
+            channel=Appointment.Channel.API,
+        )
+
+    def act(self, request, pk: str, service, **arguments) -> Response:
+        """Run a lifecycle service on appointment ``pk`` (once per Idempotency-Key) and answer
+        ``200 {"data": appointment}``. The body is parsed before this (400), then the appointment
+        is looked for (404), then the service decides (422)."""
+        pk = appointment_id(pk)
+        return idempotent(
+            request,
+            perform=lambda: service(enterprise=self.enterprise, appointment_id=pk, actor=self.actor(), **arguments),
+            render=lambda appointment: Response({"data": self.represent(appointment)}),
         )
 
     @list_schema(default_limit=DEFAULT_LIMIT, max_limit=MAX_LIMIT, max_offset=MAX_OFFSET)
@@ -148,12 +195,34 @@ class AppointmentViewSet(viewsets.GenericViewSet):
     @action(detail=False, methods=["post"], url_path="_actions/invite")
     def invite(self, request, enterprise):
         invite = parse_invite_request(request.data)
-        actor = Actor(
-            type=Appointment.ActorType.API_CLIENT, id=str(request.auth.application_id), channel=Appointment.Channel.API
-        )
         # A retry with the same Idempotency-Key replays the first answer instead of creating again.
         return idempotent(
             request,
-            perform=lambda: invite_create(enterprise=self.enterprise, actor=actor, **invite),
+            perform=lambda: invite_create(enterprise=self.enterprise, actor=self.actor(), **invite),
             render=lambda appointment: Response({"data": self.represent(appointment)}, status=status.HTTP_201_CREATED),
         )
+
+    @reschedule_schema
+    @action(detail=True, methods=["post"], url_path="_actions/reschedule")
+    def reschedule(self, request, enterprise, pk):
+        return self.act(request, pk, appointment_reschedule, **parse_reschedule_request(request.data))
+
+    @accept_schema
+    @action(detail=True, methods=["post"], url_path="_actions/accept")
+    def accept(self, request, enterprise, pk):
+        return self.act(request, pk, appointment_accept, **parse_no_properties(request.data))
+
+    @cancel_schema
+    @action(detail=True, methods=["post"], url_path="_actions/cancel")
+    def cancel(self, request, enterprise, pk):
+        return self.act(request, pk, appointment_cancel, **parse_cancel_request(request.data))
+
+    @complete_schema
+    @action(detail=True, methods=["post"], url_path="_actions/complete")
+    def complete(self, request, enterprise, pk):
+        return self.act(request, pk, appointment_complete, **parse_no_properties(request.data))
+
+    @no_show_schema
+    @action(detail=True, methods=["post"], url_path="_actions/no-show")
+    def no_show(self, request, enterprise, pk):
+        return self.act(request, pk, appointment_mark_no_show, **parse_no_properties(request.data))
