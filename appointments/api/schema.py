@@ -16,7 +16,7 @@ from ..idempotency import HEADER as IDEMPOTENCY_HEADER
 from ..idempotency import MAX_KEY_LENGTH, REPLAYED_HEADER
 from ..models import Appointment, AppointmentParticipant
 from .fields import StrictSerializer
-from .filters import AppointmentFilter
+from .filters import AppointmentFilter, AppointmentTimeFilter
 from .serializers import (
     CancelRequestSerializer,
     GeolocationSerializer,
@@ -288,7 +288,14 @@ def list_schema(*, default_limit: int, max_limit: int, max_offset: int):
         operation_id="appointments_list",
         tags=["appointments"],
         summary="List appointments",
-        description="Newest first. Array filters take the `name[]=value` form only (repeatable).",
+        description=(
+            "Newest first. Array filters take the `name[]=value` form only (repeatable). `from` and "
+            "`to` (RFC 3339 with an offset) list the appointments whose time overlaps `[from, to)`; "
+            "with either, appointments without a time (invites) are left out. 400 codes: "
+            "`INVALID_TYPE`, `TOO_SMALL`, `TOO_LARGE` (`offset`, `limit`, or a date-time from year "
+            "9999 on), `INVALID_ENUM` (an enum filter's value), `INVALID_FORMAT` (a filter without its "
+            "brackets, or `from`/`to` not RFC 3339 with an offset)."
+        ),
         parameters=[
             OpenApiParameter(
                 "offset", {"type": "integer", "minimum": 0, "maximum": max_offset, "default": 0},
@@ -297,6 +304,10 @@ def list_schema(*, default_limit: int, max_limit: int, max_offset: int):
             OpenApiParameter(
                 "limit", {"type": "integer", "minimum": 1, "maximum": max_limit, "default": default_limit},
                 description="How many to return.",
+            ),
+            *(
+                OpenApiParameter(name, DATE_TIME, description=f"RFC 3339 with an offset. {field.extra['help_text']}")
+                for name, field in AppointmentTimeFilter.base_filters.items()
             ),
             *(
                 OpenApiParameter(

@@ -24,7 +24,7 @@ from ..services import (
     invite_create,
 )
 from .fields import InvalidDateTime, parse_rfc3339
-from .filters import AppointmentFilter
+from .filters import AppointmentFilter, TimeWindowFilterBackend
 from .schema import (
     accept_schema,
     cancel_schema,
@@ -119,7 +119,7 @@ class AppointmentViewSet(viewsets.GenericViewSet):
     times, and act on them (reschedule, accept, cancel, complete, no-show)."""
 
     permission_classes = [EnterpriseToken]
-    filter_backends = [DjangoFilterBackend]
+    filter_backends = [DjangoFilterBackend, TimeWindowFilterBackend]
     filterset_class = AppointmentFilter
     lookup_value_regex = "[^/]+"  # any id reaches the view, which answers APPOINTMENT_NOT_FOUND
     # No OPTIONS: it answers 405 (no metadata class), so Allow must not name it.
