@@ -1,15 +1,17 @@
-"""``Idempotency-Key`` for the invite: a client that retries after a timeout must not create a
-second appointment.
+"""``Idempotency-Key`` for the API's writes: a client that retries after a timeout must not
+invite twice, nor book, cancel or accept twice.
 
 Keys are scoped per API client and live in the database, so every app server behind the load
 balancer agrees, and the database arbitrates races:
 
 - the first request *inserts* the key (a unique constraint lets exactly one insert win) and runs;
-- the appointment is bound to the key *inside the transaction that creates it*, and only while
-  the request still owns the key: creation and "this key is used" are committed together or not
-  at all;
-- same key + same body (sha256 of the canonical JSON) within ``IDEMPOTENCY_KEY_TTL_HOURS`` → the
-  original ``201`` replayed with ``Idempotent-Replayed: true``; a different body → 422
+- the appointment the request writes (a new invite, or the one an action changes) is bound to the
+  key *inside the transaction that writes it*, and only while the request still owns the key: the
+  write and "this key is used" are committed together or not at all;
+- a key stands for one request: its method, its path (which names the enterprise, the appointment
+  and the action) and its body (sha256 of the canonical JSON). The same request again within
+  ``IDEMPOTENCY_KEY_TTL_HOURS`` → the original response replayed with ``Idempotent-Replayed:
+  true``; anything else (another body, another appointment, another action) → 422
   ``IDEMPOTENCY_KEY_REUSED``; still running → 409 ``IDEMPOTENCY_KEY_IN_USE``;
 - a request that fails (4xx/5xx) releases the key, so a retry can proceed; a key held by a worker
   that died is taken over after ``IDEMPOTENCY_LOCK_SECONDS``.
@@ -60,32 +62,42 @@ class IdempotencyKeyInUse(DomainError):
 
 class IdempotencyKeyReused(DomainError):
     code = "IDEMPOTENCY_KEY_REUSED"
-    default_message = _("This Idempotency-Key was already used with a different request body")
+    default_message = _("This Idempotency-Key was already used for a different request (method, path or body)")
 
 
-def request_fingerprint(data) -> str:
+def body_fingerprint(data) -> str:
     """The same JSON body, however it is spaced or its keys ordered, gives the same hash."""
     canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def idempotent(request, create: Callable[[], Appointment], render: Callable[[Appointment], Response]) -> Response:
-    """Run ``create()`` at most once per API client and ``Idempotency-Key`` header, and answer
-    ``render(appointment)``. Without the header, it simply runs.
+def request_fingerprint(method: str, path: str, data) -> str:
+    """What a key stands for: the method, the path and the body. Built on the body's own hash, so
+    that a key stored with that hash alone can be given its request's method and path later (the
+    migration that introduced this did so)."""
+    return hashlib.sha256(f"{method} {path}\n{body_fingerprint(data)}".encode()).hexdigest()
 
-    With it, the key is bound to the new appointment in the transaction that creates it, so both
-    are committed or neither; a retry replays the first answer.
+
+def idempotent(request, perform: Callable[[], Appointment], render: Callable[[Appointment], Response]) -> Response:
+    """Run ``perform()`` (a service that writes one appointment and returns it) at most once per
+    API client and ``Idempotency-Key`` header, and answer ``render(appointment)``. Without the
+    header, it simply runs.
+
+    With it, the key is bound to the appointment in the transaction that writes it, so both are
+    committed or neither; a retry of the same request replays the first answer.
     """
     key = request.headers.get(HEADER)
     if key is None:
-        return render(create())
+        return render(perform())
     if not _VALID_KEY.match(key):
         raise IdempotencyKeyInvalid(arguments={"header": HEADER})
-    held = _claim(api_client_id=request.auth.application_id, key=key, request_hash=request_fingerprint(request.data))
+    fingerprint = request_fingerprint(request.method, request.path_info, request.data)
+    held = _claim(api_client_id=request.auth.application_id, key=key, request_hash=fingerprint)
     if held.response_status is not None:
         return Response(held.response_body, status=held.response_status, headers={REPLAYED_HEADER: "true"})
     if held.appointment_id is not None:
-        # Its creator died before it could store the response: render the appointment it made.
+        # The request that held the key wrote its appointment, then died before it could store
+        # the response: answer with that appointment as it is now.
         response = render(Appointment.objects.get(pk=held.appointment_id))
         response[REPLAYED_HEADER] = "true"
         _complete(held, response)
@@ -93,7 +105,7 @@ def idempotent(request, create: Callable[[], Appointment], render: Callable[[App
 
     try:
         with transaction.atomic():
-            appointment = create()
+            appointment = perform()
             _bind_appointment(held, appointment)
     except BaseException:
         _release(held)
@@ -104,8 +116,8 @@ def idempotent(request, create: Callable[[], Appointment], render: Callable[[App
 
 
 def _bind_appointment(held: IdempotencyKey, appointment: Appointment) -> None:
-    """Inside the transaction that creates the appointment: mark the key used, but only if this
-    request still holds it; otherwise abort that transaction rather than create a duplicate."""
+    """Inside the transaction that writes the appointment: mark the key used, but only if this
+    request still holds it; otherwise abort that transaction rather than write twice."""
     bound = IdempotencyKey.objects.filter(pk=held.pk, owner=held.owner, appointment__isnull=True).update(
         appointment=appointment
     )
@@ -160,7 +172,7 @@ def _complete(held: IdempotencyKey, response: Response) -> None:
 
 
 def _release(held: IdempotencyKey) -> None:
-    """Forget the key after a failed request, unless its appointment was created after all."""
+    """Forget the key after a failed request, unless its appointment was written after all."""
     try:
         IdempotencyKey.objects.filter(pk=held.pk, owner=held.owner, appointment__isnull=True).delete()
     except DatabaseError:

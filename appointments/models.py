@@ -186,6 +186,9 @@ class AppointmentStatusChange(models.Model):
     start = models.DateTimeField(null=True, blank=True, help_text="The appointment's time after the action")
     reason = models.TextField(blank=True, help_text="Why, for staff")
     message = models.TextField(blank=True, help_text="What the customer was told")
+    notify_customer = models.BooleanField(
+        default=True, help_text="Whether the customer is to hear of this action (the caller's notifyCustomer)"
+    )
     at = models.DateTimeField(default=timezone.now)
     by_type = models.CharField(max_length=16, choices=Appointment.ActorType.choices)
     by_id = models.CharField(max_length=64, null=True, blank=True)
@@ -249,7 +252,9 @@ class IdempotencyKey(models.Model):
 
     api_client = models.ForeignKey(settings.OAUTH2_PROVIDER_APPLICATION_MODEL, on_delete=models.CASCADE, related_name="+")
     key = models.CharField(max_length=IDEMPOTENCY_KEY_MAX_LENGTH)
-    request_hash = models.CharField(max_length=64, help_text="sha256 of the canonical JSON request body")
+    request_hash = models.CharField(
+        max_length=64, help_text="sha256 of the request's method, path and canonical JSON body (request_fingerprint)"
+    )
     created_at = models.DateTimeField(default=timezone.now)
     # The request that holds the key (a fencing token) and since when; both cleared when done.
     owner = models.UUIDField(null=True, blank=True)

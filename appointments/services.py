@@ -10,6 +10,7 @@ Then the lifecycle: ``appointment_reschedule`` (gives an invite its time, or mov
 ``appointment_mark_no_show``. Each locks the appointment, checks that its status allows the action
 (the contract's transitions, nothing else), and records who did it, through which door, in a
 history row.
+``appointment_time_slots`` reads the times that a reschedule would take, under the same status rule.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from locations.geocoding import Address, geocode, resolve_time_zone
 from locations.models import Location
 from participants.models import Customer, Employee, Enterprise
 
-from availability.selectors import availability_rules
+from availability.selectors import Slot, availability_rules, free_slots
 from availability.services import time_hold, time_release
 
 from .models import (
@@ -449,11 +450,13 @@ def appointment_reschedule(
     start: datetime,
     end: datetime | None = None,
     message: str | None = None,
+    notify_customer: bool = True,
 ) -> Appointment:
     """Give the appointment a time, or move it: ``start`` must be one of its free slots now
     (``end`` defaults to start + the subject's duration). It is then ACCEPTED, or, where the
     subject needs an employee to accept, INCOMING_REQUEST. Raises ``AppointmentNoAvailability``
-    when the time is not free, also when another booking took it a moment before."""
+    when the time is not free, also when another booking took it a moment before.
+    ``notify_customer`` is recorded on the history row, for the notifications."""
     with transaction.atomic():
         appointment = _locked(enterprise, appointment_id)
         _require_status(appointment, RESCHEDULE_FROM)
@@ -467,9 +470,30 @@ def appointment_reschedule(
             action="reschedule",
             to=Status.INCOMING_REQUEST if keeps_request else Status.ACCEPTED,
             message=message or "",
+            notify_customer=notify_customer,
             start=start,
             end=start + duration,
         )
+
+
+def appointment_time_slots(
+    *, enterprise: Enterprise, appointment_id: int, window_start: datetime, window_end: datetime
+) -> tuple[Appointment, list[Slot]]:
+    """The times ``appointment_reschedule`` would accept now, starting in ``[window_start,
+    window_end)``, with the appointment (its office's location selected, for the time zone). Only
+    for an appointment that may be rescheduled: else ``AppointmentStatusInvalid``, as the
+    reschedule would answer. A read: nothing is locked, and a slot may be gone when it is booked.
+    A fixed number of queries, however long the window."""
+    appointment = (
+        Appointment.objects.select_related("office__location")
+        .prefetch_related("participants")
+        .filter(enterprise=enterprise, pk=appointment_id)
+        .first()
+    )
+    if appointment is None:
+        raise AppointmentNotFound(arguments={"id": str(appointment_id)})
+    _require_status(appointment, RESCHEDULE_FROM)
+    return appointment, free_slots(appointment=appointment, window_start=window_start, window_end=window_end)
 
 
 def appointment_accept(*, enterprise: Enterprise, appointment_id: int, actor: Actor) -> Appointment:
@@ -481,15 +505,28 @@ def appointment_accept(*, enterprise: Enterprise, appointment_id: int, actor: Ac
 
 
 def appointment_cancel(
-    *, enterprise: Enterprise, appointment_id: int, actor: Actor, reason: str = "", message: str | None = None
+    *,
+    enterprise: Enterprise,
+    appointment_id: int,
+    actor: Actor,
+    reason: str = "",
+    message: str | None = None,
+    notify_customer: bool = True,
 ) -> Appointment:
-    """Cancel an open appointment; the time it held is free again."""
+    """Cancel an open appointment; the time it held is free again. ``notify_customer`` is
+    recorded on the history row, for the notifications."""
     with transaction.atomic():
         appointment = _locked(enterprise, appointment_id)
         _require_status(appointment, CANCEL_FROM)
         time_release(appointment=appointment)
         return _transition(
-            appointment, actor, action="cancel", to=Status.CANCELLED, reason=reason, message=message or ""
+            appointment,
+            actor,
+            action="cancel",
+            to=Status.CANCELLED,
+            reason=reason,
+            message=message or "",
+            notify_customer=notify_customer,
         )
 
 
@@ -534,7 +571,15 @@ def _require_status(appointment: Appointment, allowed: Sequence[str]) -> None:
 
 
 def _transition(
-    appointment: Appointment, actor: Actor, *, action: str, to: str, reason: str = "", message: str = "", **changes
+    appointment: Appointment,
+    actor: Actor,
+    *,
+    action: str,
+    to: str,
+    reason: str = "",
+    message: str = "",
+    notify_customer: bool = True,
+    **changes,
 ) -> Appointment:
     """Save the appointment in status ``to`` with ``changes``, who changed it, and a history row."""
     now = timezone.now()
@@ -546,6 +591,7 @@ def _transition(
         start=changes.get("start", appointment.start),
         reason=reason,
         message=message,
+        notify_customer=notify_customer,
         at=now,
         by_type=actor.type,
         by_id=actor.id,

@@ -165,7 +165,7 @@ SCOPE_READ_ONLY = "engage:appointments:readOnly"
 OAUTH2_PROVIDER_APPLICATION_MODEL = "participants.ApiClient"
 OAUTH2_PROVIDER = {
     "SCOPES": {
-        SCOPE_READ_WRITE: "Create and read appointments",
+        SCOPE_READ_WRITE: "Create, book, change and read appointments",
         SCOPE_READ_ONLY: "Read appointments",
     },
     "DEFAULT_SCOPES": [SCOPE_READ_ONLY],
@@ -312,7 +312,8 @@ OAUTH2_PROVIDER.update(
 SPECTACULAR_SETTINGS = {
     "TITLE": "Invites API",
     "DESCRIPTION": (
-        "Create appointment invites and read appointments. Every non-2xx response is the error "
+        "Create appointment invites, offer their free times, book and change appointments, and read "
+        "them. Every non-2xx response is the error "
         "envelope `{\"errors\": [...]}`; the codes each status can carry are listed in its schema. "
         "No string may hold a NUL character or a lone surrogate (400)."
     ),

@@ -1,10 +1,13 @@
-"""Filters for the appointment list. Array filters take the ``name[]=`` form only."""
+"""Filters for the appointment list. Array filters take the ``name[]=`` form only; ``from`` and
+``to`` are single date-times."""
 
 import django_filters
 from django import forms
+from django_filters.rest_framework import DjangoFilterBackend
 
 from ..models import Appointment, AppointmentParticipant
 from ..selectors import parse_id
+from .fields import InvalidDateTime, parse_rfc3339
 
 
 class BracketArrayWidget(forms.Widget):
@@ -92,3 +95,50 @@ AppointmentFilter = type(
         "__doc__": "The list's array filters, each ``name[]=value`` (repeatable).",
     },
 )
+
+
+# --- The time window: from and to ------------------------------------------------------------------
+
+
+class DateTimeField(forms.Field):
+    """An RFC 3339 date-time with an offset (``parse_rfc3339``); given empty, it is invalid."""
+
+    def to_python(self, value):
+        if value is None:
+            return None
+        try:
+            return parse_rfc3339(value)
+        except InvalidDateTime as error:
+            # As a parameter: the message holds a "%" ("%2B"), which would be read as formatting.
+            raise forms.ValidationError("%(message)s", code=error.code, params={"message": error.message}) from None
+
+
+class TimeOverlapFilter(django_filters.Filter):
+    """One bound of ``[from, to)``: appointments whose ``[start, end)`` overlaps it. An appointment
+    without a time (an invite) overlaps nothing."""
+
+    field_class = DateTimeField
+
+    def filter(self, qs, value):
+        if value is None:
+            return qs
+        return qs.filter(start__isnull=False, end__isnull=False, **{f"{self.field_name}__{self.lookup_expr}": value})
+
+
+AppointmentTimeFilter = type(
+    "AppointmentTimeFilter",
+    (django_filters.FilterSet,),
+    {
+        "from": TimeOverlapFilter(field_name="end", lookup_expr="gt", help_text="Appointments that end after this."),
+        "to": TimeOverlapFilter(field_name="start", lookup_expr="lt", help_text="Appointments that start before this."),
+        "Meta": type("Meta", (), {"model": Appointment, "fields": []}),
+        "__doc__": "``from`` and ``to`` (RFC 3339): appointments whose time overlaps ``[from, to)``.",
+    },
+)
+
+
+class TimeWindowFilterBackend(DjangoFilterBackend):
+    """Applies ``AppointmentTimeFilter``, beside the view's own filter set."""
+
+    def get_filterset_class(self, view, queryset=None):
+        return AppointmentTimeFilter

@@ -16,8 +16,15 @@ from ..idempotency import HEADER as IDEMPOTENCY_HEADER
 from ..idempotency import MAX_KEY_LENGTH, REPLAYED_HEADER
 from ..models import Appointment, AppointmentParticipant
 from .fields import StrictSerializer
-from .filters import AppointmentFilter
-from .serializers import GeolocationSerializer, InviteRequestSerializer, TranslationSerializer
+from .filters import AppointmentFilter, AppointmentTimeFilter
+from .serializers import (
+    CancelRequestSerializer,
+    GeolocationSerializer,
+    InviteRequestSerializer,
+    NoPropertiesRequestSerializer,
+    RescheduleRequestSerializer,
+    TranslationSerializer,
+)
 
 
 # A string with no NUL character and no lone surrogate: what DRF reads as text.
@@ -145,6 +152,25 @@ class AppointmentListEnvelopeDoc(StrictSerializer):
     meta = ListMetaDoc()
 
 
+@extend_schema_serializer(component_name="TimeSlot")
+class TimeSlotDoc(StrictSerializer):
+    start = _timestamp()
+    end = serializers.DateTimeField(
+        help_text="start + the subject's estimated duration (its trailing buffer is not part of it), as start"
+    )
+
+
+@extend_schema_serializer(component_name="TimeSlotsMeta")
+class TimeSlotsMetaDoc(StrictSerializer):
+    timeZone = serializers.CharField(help_text="The office's IANA time zone, in which the opening hours are kept")
+
+
+@extend_schema_serializer(component_name="TimeSlotsResponse", many=False)
+class TimeSlotsEnvelopeDoc(StrictSerializer):
+    data = TimeSlotDoc(many=True, help_text="In time order")
+    meta = TimeSlotsMetaDoc()
+
+
 # --- Examples (each one is validated against the schema by the test suite) -----------------------
 
 EXAMPLE_APPOINTMENT = {
@@ -236,6 +262,21 @@ EXAMPLE_NOT_UNIQUE = {
 
 # Any operation can meet these (400: an invalid X-Correlation-Id header, for one).
 READ_ERRORS = (400, 401, 403, 404, 406, 429, 500, 503)
+DATE_TIME = {"type": "string", "format": "date-time"}
+
+
+def _error_example(code: str, message: str, http_status: int = 422, **arguments) -> dict:
+    entry_type = {400: "VALIDATION", 404: "NOT_FOUND"}.get(http_status, "BUSINESS_VALIDATION")
+    entry = {"message": message, "code": code, "type": entry_type, "statusCode": str(http_status), "arguments": arguments}
+    return {"errors": [entry]}
+
+
+EXAMPLE_STATUS_INVALID = _error_example(
+    "APPOINTMENT_STATUS_INVALID",
+    "The appointment's status does not allow this action",
+    status="CANCELLED",
+    allowedStates=["OUTGOING_INVITE", "INCOMING_REQUEST", "ACCEPTED", "ALTERNATIVE_DATE_REQUESTED"],
+)
 
 def _filter_items(field) -> dict:
     choices = field.extra.get("choices")
@@ -247,7 +288,14 @@ def list_schema(*, default_limit: int, max_limit: int, max_offset: int):
         operation_id="appointments_list",
         tags=["appointments"],
         summary="List appointments",
-        description="Newest first. Array filters take the `name[]=value` form only (repeatable).",
+        description=(
+            "Newest first. Array filters take the `name[]=value` form only (repeatable). `from` and "
+            "`to` (RFC 3339 with an offset) list the appointments whose time overlaps `[from, to)`; "
+            "with either, appointments without a time (invites) are left out. 400 codes: "
+            "`INVALID_TYPE`, `TOO_SMALL`, `TOO_LARGE` (`offset`, `limit`, or a date-time from year "
+            "9999 on), `INVALID_ENUM` (an enum filter's value), `INVALID_FORMAT` (a filter without its "
+            "brackets, or `from`/`to` not RFC 3339 with an offset)."
+        ),
         parameters=[
             OpenApiParameter(
                 "offset", {"type": "integer", "minimum": 0, "maximum": max_offset, "default": 0},
@@ -256,6 +304,10 @@ def list_schema(*, default_limit: int, max_limit: int, max_offset: int):
             OpenApiParameter(
                 "limit", {"type": "integer", "minimum": 1, "maximum": max_limit, "default": default_limit},
                 description="How many to return.",
+            ),
+            *(
+                OpenApiParameter(name, DATE_TIME, description=f"RFC 3339 with an offset. {field.extra['help_text']}")
+                for name, field in AppointmentTimeFilter.base_filters.items()
             ),
             *(
                 OpenApiParameter(
@@ -287,6 +339,26 @@ retrieve_schema = extend_schema(
     examples=[OpenApiExample("Appointment", value={"data": EXAMPLE_APPOINTMENT}, response_only=True, status_codes=["200"])],
 )
 
+def idempotency_parameters(status: int, first: str) -> list[OpenApiParameter]:
+    """The Idempotency-Key request header, and the header that marks a replayed ``status``."""
+    return [
+        OpenApiParameter(
+            IDEMPOTENCY_HEADER, str, OpenApiParameter.HEADER,
+            description=(
+                "Optional, 1..255 visible ASCII characters, scoped to the API client. The same key, "
+                f"method, path and body within 24 hours replays the original {first}; the key with "
+                "another body, appointment or action gives 422 IDEMPOTENCY_KEY_REUSED; while the first "
+                "request runs, 409 IDEMPOTENCY_KEY_IN_USE."
+            ),
+            pattern=rf"^[\x21-\x7e]{{1,{MAX_KEY_LENGTH}}}$",
+        ),
+        OpenApiParameter(
+            REPLAYED_HEADER, {"type": "string", "enum": ["true"]}, OpenApiParameter.HEADER, response=[status],
+            description="Present when the response is the replay of an earlier request with the same Idempotency-Key.",
+        ),
+    ]
+
+
 invite_schema = extend_schema(
     operation_id="appointments_invite",
     tags=["appointments"],
@@ -297,21 +369,7 @@ invite_schema = extend_schema(
         "the first failure answers. Send an `Idempotency-Key` to retry safely after a timeout."
     ),
     request=InviteRequestSerializer,
-    parameters=[
-        OpenApiParameter(
-            IDEMPOTENCY_HEADER, str, OpenApiParameter.HEADER,
-            description=(
-                "Optional, 1..255 visible ASCII characters, scoped to the API client. The same key and "
-                "body within 24 hours replays the original 201; another body gives 422 "
-                "IDEMPOTENCY_KEY_REUSED; while the first request runs, 409 IDEMPOTENCY_KEY_IN_USE."
-            ),
-            pattern=rf"^[\x21-\x7e]{{1,{MAX_KEY_LENGTH}}}$",
-        ),
-        OpenApiParameter(
-            REPLAYED_HEADER, {"type": "string", "enum": ["true"]}, OpenApiParameter.HEADER, response=[201],
-            description="Present when the response is the replay of an earlier request with the same Idempotency-Key.",
-        ),
-    ],
+    parameters=idempotency_parameters(201, "201"),
     responses={
         201: AppointmentEnvelopeDoc,
         **error_responses(*READ_ERRORS, 409, 411, 413, 415, 422),
@@ -320,5 +378,194 @@ invite_schema = extend_schema(
         OpenApiExample("Invite on location", value=EXAMPLE_INVITE, request_only=True),
         OpenApiExample("Created", value={"data": EXAMPLE_APPOINTMENT}, response_only=True, status_codes=["201"]),
         OpenApiExample("Participants not unique", value=EXAMPLE_NOT_UNIQUE, response_only=True, status_codes=["422"]),
+    ],
+)
+
+
+def time_slots_schema(*, default_days: int, max_days: int):
+    return extend_schema(
+        operation_id="appointments_time_slots",
+        tags=["appointments"],
+        summary="Free times for an appointment",
+        description=(
+            "The starts that `_actions/reschedule` would accept now, in time order: on the office's "
+            "grid of its local opening hours, within the subject's earliest and latest limits, where "
+            "every PRIMARY employee is available. Times are RFC 3339 in UTC; `meta.timeZone` is the "
+            "office's zone, to show them in. A slot is not held: it may be taken before it is "
+            "booked (then the reschedule answers 422 APPOINTMENT_NO_AVAILABILITY).\n\n"
+            f"The window is `[from, to)`: by default from now for {default_days} days, at most "
+            f"{max_days} days. 400 codes: `INVALID_FORMAT` (not RFC 3339 with an offset), `TOO_SMALL` "
+            f"(`to` not after `from`), `TOO_LARGE` (longer than {max_days} days, or a year from 9999 "
+            "on). 422 `APPOINTMENT_STATUS_INVALID` when the appointment's status allows no reschedule "
+            "(`arguments.allowedStates`)."
+        ),
+        parameters=[
+            OpenApiParameter("id", str, OpenApiParameter.PATH, description="The appointment's id."),
+            OpenApiParameter(
+                "from", DATE_TIME, description="RFC 3339 with an offset, e.g. 2025-03-10T00:00:00Z. Default: now."
+            ),
+            OpenApiParameter(
+                "to", DATE_TIME,
+                description=f"RFC 3339 with an offset, after `from`, at most {max_days} days later. "
+                f"Default: `from` + {default_days} days.",
+            ),
+        ],
+        responses={200: TimeSlotsEnvelopeDoc, **error_responses(*READ_ERRORS, 422)},
+        examples=[
+            OpenApiExample(
+                "Free times",
+                value={
+                    "data": [
+                        {"start": "2025-03-10T08:00:00.000Z", "end": "2025-03-10T09:00:00.000Z"},
+                        {"start": "2025-03-10T08:30:00.000Z", "end": "2025-03-10T09:30:00.000Z"},
+                    ],
+                    "meta": {"timeZone": "Europe/Brussels"},
+                },
+                response_only=True,
+                status_codes=["200"],
+            ),
+            OpenApiExample(
+                "A window too long",
+                value=_error_example("TOO_LARGE", f"Must be at most {max_days} days after from.", 400, pointer="/to"),
+                response_only=True,
+                status_codes=["400"],
+            ),
+            OpenApiExample("Cancelled", value=EXAMPLE_STATUS_INVALID, response_only=True, status_codes=["422"]),
+        ],
+    )
+
+
+# --- The actions on one appointment --------------------------------------------------------------
+
+# What each action may start from: the contract's transitions (services.py keeps them).
+_OPEN = "`OUTGOING_INVITE`, `INCOMING_REQUEST`, `ACCEPTED`, `ALTERNATIVE_DATE_REQUESTED`"
+_ACTION_COMMON = (
+    " Needs `engage:appointments:readWrite`. The body is checked first (400), then the appointment "
+    "(404 `APPOINTMENT_NOT_FOUND` for an id of another enterprise too), then the rules (422). Send an "
+    "`Idempotency-Key` to retry safely: the replay answers the first 200 again."
+)
+
+
+def _booked(status: str, start, end) -> dict:
+    return {**EXAMPLE_APPOINTMENT, "status": status, "start": start, "end": end,
+            "updatedAt": "2025-03-01T10:12:00.000Z", "updatedBy": {"id": "4"}}
+
+
+EXAMPLE_BOOKED = _booked("ACCEPTED", "2025-03-10T08:00:00.000Z", "2025-03-10T09:00:00.000Z")
+
+
+def _action_schema(name: str, summary: str, description: str, request, examples: list, **codes) -> extend_schema:
+    request_examples = [
+        OpenApiExample(title, value=value, request_only=True) for title, value in codes.pop("requests", {}).items()
+    ]
+    return extend_schema(
+        operation_id=f"appointments_{name.replace('-', '_')}",
+        tags=["appointments"],
+        summary=summary,
+        description=description + _ACTION_COMMON,
+        request=request,
+        parameters=[
+            OpenApiParameter("id", str, OpenApiParameter.PATH, description="The appointment's id."),
+            *idempotency_parameters(200, "200"),
+        ],
+        responses={200: AppointmentEnvelopeDoc, **error_responses(*READ_ERRORS, 409, 411, 413, 415, 422)},
+        examples=[
+            *request_examples,
+            *(
+                OpenApiExample(title, value=value, response_only=True, status_codes=[str(status)])
+                for title, status, value in examples
+            ),
+        ],
+    )
+
+
+reschedule_schema = _action_schema(
+    "reschedule",
+    "Book a time, or move the appointment to another",
+    "Gives an invite its time (staff booking for the customer) or moves a booked appointment. "
+    "`start` must be one of the appointment's free times now (see time-slots), for `end` - `start` "
+    "when `end` is given. The appointment is then `ACCEPTED`, or `INCOMING_REQUEST` where the "
+    "subject's settings need an employee to accept (an accepted appointment moved there needs "
+    "accepting again; a request stays a request). Allowed from " + _OPEN + ". 422 codes: "
+    "`APPOINTMENT_STATUS_INVALID` (`arguments.allowedStates`), `APPOINTMENT_NO_AVAILABILITY` (the "
+    "time is not free, or was taken a moment before: pick another), `IDEMPOTENCY_KEY_REUSED`. 400: "
+    "`end` not after `start` is `TOO_SMALL`, more than 24 hours after it `TOO_LARGE`.",
+    RescheduleRequestSerializer,
+    [
+        ("Booked", 200, {"data": EXAMPLE_BOOKED}),
+        ("Time taken", 422, _error_example(
+            "APPOINTMENT_NO_AVAILABILITY", "This time is not available (any more): pick another free slot",
+            start="2025-03-10T08:00:00+00:00",
+        )),
+        ("Not open any more", 422, EXAMPLE_STATUS_INVALID),
+        ("End before start", 400, _error_example("TOO_SMALL", "Must be after start.", 400, pointer="/end")),
+    ],
+    requests={
+        "Book a slot": {"start": "2025-03-10T08:00:00Z", "message": "See you at the office", "notifyCustomer": True},
+        "Book 30 minutes": {"start": "2025-03-10T09:00:00+01:00", "end": "2025-03-10T09:30:00+01:00"},
+    },
+)
+
+accept_schema = _action_schema(
+    "accept",
+    "Accept a requested time",
+    "An employee accepts the time the customer requested: `INCOMING_REQUEST` → `ACCEPTED`. No "
+    "properties: send no body, or `{}`. 422 codes: `APPOINTMENT_STATUS_INVALID` (allowed from "
+    "`INCOMING_REQUEST` only), `IDEMPOTENCY_KEY_REUSED`.",
+    NoPropertiesRequestSerializer,
+    [
+        ("Accepted", 200, {"data": EXAMPLE_BOOKED}),
+        ("Not a request", 422, _error_example(
+            "APPOINTMENT_STATUS_INVALID", "The appointment's status does not allow this action",
+            status="ACCEPTED", allowedStates=["INCOMING_REQUEST"],
+        )),
+    ],
+)
+
+cancel_schema = _action_schema(
+    "cancel",
+    "Cancel the appointment",
+    "→ `CANCELLED`, from " + _OPEN + "; the time it held is free again. 422 codes: "
+    "`APPOINTMENT_STATUS_INVALID` (`arguments.allowedStates`), `IDEMPOTENCY_KEY_REUSED`.",
+    CancelRequestSerializer,
+    [
+        ("Cancelled", 200, {"data": _booked("CANCELLED", "2025-03-10T08:00:00.000Z", "2025-03-10T09:00:00.000Z")}),
+        ("Already over", 422, _error_example(
+            "APPOINTMENT_STATUS_INVALID", "The appointment's status does not allow this action",
+            status="COMPLETED",
+            allowedStates=["OUTGOING_INVITE", "INCOMING_REQUEST", "ACCEPTED", "ALTERNATIVE_DATE_REQUESTED"],
+        )),
+    ],
+    requests={"Cancel": {"reason": "Customer moved away", "message": "Sorry to see you go", "notifyCustomer": True}},
+)
+
+_NOT_STARTED = _error_example(
+    "APPOINTMENT_NOT_STARTED", "The appointment has not started yet", start="2025-03-10T08:00:00+00:00"
+)
+_OUTCOME = (
+    " Allowed from `ACCEPTED`, once the appointment has started. No properties: send no body, or "
+    "`{}`. 422 codes: `APPOINTMENT_STATUS_INVALID` (`arguments.allowedStates`), "
+    "`APPOINTMENT_NOT_STARTED` (its start is still ahead, `arguments.start`), `IDEMPOTENCY_KEY_REUSED`."
+)
+
+complete_schema = _action_schema(
+    "complete",
+    "The appointment took place",
+    "`ACCEPTED` → `COMPLETED`." + _OUTCOME,
+    NoPropertiesRequestSerializer,
+    [
+        ("Completed", 200, {"data": _booked("COMPLETED", "2025-03-10T08:00:00.000Z", "2025-03-10T09:00:00.000Z")}),
+        ("Not started", 422, _NOT_STARTED),
+    ],
+)
+
+no_show_schema = _action_schema(
+    "no-show",
+    "The customer did not come",
+    "`ACCEPTED` → `NO_SHOW`." + _OUTCOME,
+    NoPropertiesRequestSerializer,
+    [
+        ("No show", 200, {"data": _booked("NO_SHOW", "2025-03-10T08:00:00.000Z", "2025-03-10T09:00:00.000Z")}),
+        ("Not started", 422, _NOT_STARTED),
     ],
 )

@@ -1,8 +1,9 @@
-"""The invite request body (parsed strictly, 400 on shape) and the appointment representation."""
+"""The request bodies of the invite and of the appointment actions (parsed strictly, 400 on shape)
+and the appointment representation."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from django.core.validators import RegexValidator
 from rest_framework.exceptions import ErrorDetail, ValidationError
@@ -17,6 +18,7 @@ from .fields import (
     StrictBooleanField,
     StrictCharField,
     StrictChoiceField,
+    StrictDateTimeField,
     StrictFloatField,
     StrictIntegerField,
     StrictListSerializer,
@@ -157,6 +159,85 @@ def parse_invite_request(body, serializer: InviteRequestSerializer | None = None
     keeps no state on the serializer.)"""
     serializer = serializer or InviteRequestSerializer()
     return serializer.invite_kwargs(serializer.run_validation(body))
+
+
+# --- The actions' bodies ---------------------------------------------------------------------------
+
+# Opening hours are blocks within one day, so a longer appointment never fits (Decision): refusing
+# it here also keeps the services' date arithmetic far from the calendar's end.
+MAX_APPOINTMENT_LENGTH = timedelta(hours=24)
+
+
+def _notify_customer() -> StrictBooleanField:
+    return StrictBooleanField(
+        default=True,
+        help_text="Whether the customer is to be told (default true). Recorded with the action for the "
+        "notifications; no message is sent yet either way.",
+    )
+
+
+def _text(help_text: str) -> StrictCharField:
+    return StrictCharField(min_length=1, allow_null=True, required=False, help_text=help_text)
+
+
+class RescheduleRequestSerializer(StrictSerializer):
+    """The body of ``POST …/appointments/{id}/_actions/reschedule``."""
+
+    start = StrictDateTimeField(help_text="RFC 3339 with an offset: one of the appointment's free times (time-slots)")
+    end = StrictDateTimeField(
+        allow_null=True,
+        required=False,
+        help_text="After start, at most 24 hours later. Default: start + the subject's estimated duration",
+    )
+    message = _text("For the customer")
+    notifyCustomer = _notify_customer()
+
+    def validate(self, data):
+        start, end = data["start"], data.get("end")
+        if end is not None and end <= start:
+            raise ValidationError({"end": [ErrorDetail("Must be after start.", code="min_value")]})
+        if end is not None and end - start > MAX_APPOINTMENT_LENGTH:
+            raise ValidationError({"end": [ErrorDetail("Must be at most 24 hours after start.", code="max_value")]})
+        return data
+
+
+class CancelRequestSerializer(StrictSerializer):
+    """The body of ``POST …/appointments/{id}/_actions/cancel``."""
+
+    reason = _text("Why, for staff (kept in the appointment's history)")
+    message = _text("For the customer")
+    notifyCustomer = _notify_customer()
+
+
+class NoPropertiesRequestSerializer(StrictSerializer):
+    """The body of an action that takes none: absent, or ``{}``."""
+
+
+def parse_reschedule_request(body) -> dict:
+    """A reschedule body as ``appointment_reschedule``'s keyword arguments (400 on its shape)."""
+    data = RescheduleRequestSerializer().run_validation(body)
+    return {
+        "start": data["start"],
+        "end": data.get("end"),
+        "message": data.get("message"),
+        "notify_customer": data["notifyCustomer"],
+    }
+
+
+def parse_cancel_request(body) -> dict:
+    """A cancel body as ``appointment_cancel``'s keyword arguments (400 on its shape)."""
+    data = CancelRequestSerializer().run_validation(body)
+    return {
+        "reason": data.get("reason") or "",
+        "message": data.get("message"),
+        "notify_customer": data["notifyCustomer"],
+    }
+
+
+def parse_no_properties(body) -> dict:
+    """An action that takes no properties: an absent body or ``{}``, and nothing else."""
+    NoPropertiesRequestSerializer().run_validation(body)
+    return {}
 
 
 def location_input(location: dict) -> LocationInput:

@@ -1,5 +1,6 @@
 """Idempotency-Key on the invite: a retry never creates a second appointment."""
 
+import importlib
 import json
 import threading
 from datetime import timedelta
@@ -9,7 +10,9 @@ from django.db import connection, connections
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from appointments.idempotency import IdempotencyKey, request_fingerprint
+from django.apps import apps
+
+from appointments.idempotency import IdempotencyKey, body_fingerprint, request_fingerprint
 from appointments.models import Appointment
 from participants.models import ApiClient
 from tests.support import invite_url, on_another_connection, post_invite
@@ -24,7 +27,7 @@ def claimed_elsewhere(body, key, locked_at):
     return IdempotencyKey.objects.create(
         api_client=ApiClient.objects.latest("id"),  # the `api` fixture's client
         key=key,
-        request_hash=request_fingerprint(body),
+        request_hash=request_fingerprint("POST", invite_url(), body),
         owner="00000000-0000-0000-0000-000000000001",
         locked_at=locked_at,
     )
@@ -202,3 +205,18 @@ def test_16_concurrent_requests_with_one_key_create_exactly_one_appointment(tran
     created_ids = {r.json()["data"]["id"] for r in responses if r.status_code == 201}
     assert created_ids == {str(Appointment.objects.get().pk)}
     assert len(nominatim.requests) == 1  # only the winner did the work
+
+
+def test_a_key_stored_with_the_body_alone_still_replays_after_the_migration(acme, api):
+    """Keys stored before they covered the method and path hold the body's hash: the migration
+    gives them the invite's method and path, so a retry across the upgrade is still a replay."""
+    first = invite(api, acme.invite_body(), "key-1")
+    IdempotencyKey.objects.update(request_hash=body_fingerprint(acme.invite_body()))  # as stored before
+    migration = importlib.import_module("appointments.migrations.0007_idempotency_key_covers_method_and_path")
+    migration.add_method_and_path(apps, schema_editor=None)
+
+    again = invite(api, acme.invite_body(), "key-1")
+
+    assert again.status_code == 201
+    assert again["Idempotent-Replayed"] == "true"
+    assert again.json() == first.json()

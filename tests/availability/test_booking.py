@@ -160,6 +160,14 @@ def test_a_cancel_keeps_its_reason(acme, office_hours):
 
 
 @pytest.mark.django_db
+def test_whether_to_tell_the_customer_is_recorded_for_the_notifications(acme, office_hours):
+    booked = book(acme, local(MONDAY, 10))
+    act(appointment_reschedule, acme, booked, start=local(MONDAY, 14), notify_customer=False)
+    act(appointment_cancel, acme, booked, notify_customer=False)
+    told = list(AppointmentStatusChange.objects.filter(appointment=booked).values_list("action", "notify_customer"))
+    assert told == [("reschedule", True), ("reschedule", False), ("cancel", False)]
+
+@pytest.mark.django_db
 @pytest.mark.parametrize("action", ACTIONS)
 def test_no_action_reaches_another_enterprises_appointment(acme, globex, office_hours, action):
     service, _allowed = ACTIONS[action]
