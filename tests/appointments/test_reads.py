@@ -167,3 +167,12 @@ def test_list_query_count_does_not_grow_with_items(acme, api, invites):
     every_filter["id[]"] = [str(pk) for pk in Appointment.objects.values_list("pk", flat=True)]
     assert count(25, **every_filter) == (4, 25)
     assert count(25, **{"listing-id[]": str(acme.listing.pk), "lead-segment-id[]": "0", "callback-request-id[]": "0"}) == (3, 0)
+
+
+
+def test_filters_with_brackets_as_curl_sends_them(api, invites):
+    """Brackets left unencoded in the query string (curl, browsers) read like encoded ones."""
+    response = api.get("/api/enterprises/acme/appointments?status[]=OUTGOING_INVITE&status[]=ACCEPTED&limit=5")
+    assert response.wsgi_request.META["QUERY_STRING"].startswith("status[]=")
+    assert response.status_code == 200
+    assert response.json()["meta"]["totalCount"] == Appointment.objects.filter(status="OUTGOING_INVITE").count() > 0
