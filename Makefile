@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test migrate seed clean bench bench-geocode bench-import browser-deps serve fuzz
+.PHONY: install run test migrate seed clean bench bench-geocode bench-import bench-booking browser-deps serve fuzz
 
 # Idempotent: re-installs only when pyproject.toml changed since the last install.
 $(STAMP): pyproject.toml
@@ -25,6 +25,8 @@ migrate: install
 seed: migrate
 	$(BIN)/python manage.py seed_demo
 
+# Links in messages point at this server.
+run: export PUBLIC_BASE_URL ?= http://$(HOST):$(PORT)
 run: seed
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
@@ -69,3 +71,8 @@ bench: install
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/invites_bench
 bench-import: install
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python tools/bench/import_invites.py $(BENCH_ARGS)
+
+# Booking: concurrent bookings of one slot (exactly the capacity succeeds) and free slots' speed
+# against GET one appointment. Needs PostgreSQL (BENCH_DATABASE_URL). BENCH_ARGS e.g. "--repeat 5".
+bench-booking: install
+	$(BIN)/python tools/bench/booking.py --database-url $(BENCH_DATABASE_URL) $(BENCH_ARGS)
