@@ -4,10 +4,9 @@ import django.core.validators
 import django.db.models.deletion
 from django.contrib.postgres.constraints import ExclusionConstraint
 from django.contrib.postgres.fields import RangeOperators
-from django.contrib.postgres.operations import BtreeGistExtension
 from django.db import migrations, models
 
-from core.postgresql.operations import AddConstraintOnPostgreSQL, TsTzRange
+from core.postgresql.operations import AddConstraintOnPostgreSQL, BtreeGistOnPostgreSQL, TsTzRange
 
 
 class Migration(migrations.Migration):
@@ -22,7 +21,7 @@ class Migration(migrations.Migration):
     operations = [
         # For the exclusion constraint below: "=" on the employee in a GiST index (a no-op off
         # PostgreSQL). Creating an extension needs a superuser, or the extension installed beforehand.
-        BtreeGistExtension(),
+        BtreeGistOnPostgreSQL(),
         migrations.CreateModel(
             name='BusyTime',
             fields=[

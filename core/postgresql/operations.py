@@ -1,6 +1,7 @@
 """Migration operations that exist on PostgreSQL only."""
 
 from django.contrib.postgres.fields import DateTimeRangeField
+from django.contrib.postgres.operations import BtreeGistExtension
 from django.db.migrations.operations.base import Operation
 from django.db.models import Func
 
@@ -35,6 +36,15 @@ class AddConstraintOnPostgreSQL(Operation):
 
     def deconstruct(self):
         return self.__class__.__qualname__, [], {"model_name": self.model_name, "constraint": self.constraint}
+
+
+class BtreeGistOnPostgreSQL(BtreeGistExtension):
+    """Django's ``BtreeGistExtension``, whose reversal also does nothing off PostgreSQL (Django's
+    asks SQLite for ``pg_extension``)."""
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        if schema_editor.connection.vendor == "postgresql":
+            super().database_backwards(app_label, schema_editor, from_state, to_state)
 
 
 class TsTzRange(Func):
