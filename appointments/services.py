@@ -6,8 +6,8 @@ Both check each invite with ``invite_check``, where the business rules live, in 
 order, and write through the ORM in one transaction.
 
 Then the lifecycle: ``appointment_reschedule`` (gives an invite its time, or moves one),
-``appointment_accept``, ``appointment_cancel``, ``appointment_complete`` and
-``appointment_mark_no_show``. Each locks the appointment, checks that its status allows the action
+``appointment_accept``, ``appointment_request_alternative`` (the customer finds no time that suits),
+``appointment_cancel``, ``appointment_complete`` and ``appointment_mark_no_show``. Each locks the appointment, checks that its status allows the action
 (the contract's transitions, nothing else), and records who did it, through which door, in a
 history row.
 """
@@ -33,6 +33,7 @@ from participants.models import Customer, Employee, Enterprise
 
 from availability.selectors import availability_rules
 from availability.services import time_hold, time_release
+from invitations.services import invite_links_revoke
 
 from .models import (
     Appointment,
@@ -438,6 +439,7 @@ Status = Appointment.Status
 RESCHEDULE_FROM = Appointment.OPEN_STATUSES
 ACCEPT_FROM = (Status.INCOMING_REQUEST,)
 CANCEL_FROM = Appointment.OPEN_STATUSES
+ALTERNATIVE_FROM = (Status.OUTGOING_INVITE,)
 OUTCOME_FROM = (Status.ACCEPTED,)  # complete and no-show, once it has started
 
 
@@ -480,14 +482,28 @@ def appointment_accept(*, enterprise: Enterprise, appointment_id: int, actor: Ac
         return _transition(appointment, actor, action="accept", to=Status.ACCEPTED)
 
 
+def appointment_request_alternative(
+    *, enterprise: Enterprise, appointment_id: int, actor: Actor, message: str | None = None
+) -> Appointment:
+    """The customer finds none of the free times suits them (with an optional message for staff):
+    OUTGOING_INVITE → ALTERNATIVE_DATE_REQUESTED. Staff then offer again or pick a time."""
+    with transaction.atomic():
+        appointment = _locked(enterprise, appointment_id)
+        _require_status(appointment, ALTERNATIVE_FROM)
+        return _transition(
+            appointment, actor, action="request-alternative", to=Status.ALTERNATIVE_DATE_REQUESTED, message=message or ""
+        )
+
+
 def appointment_cancel(
     *, enterprise: Enterprise, appointment_id: int, actor: Actor, reason: str = "", message: str | None = None
 ) -> Appointment:
-    """Cancel an open appointment; the time it held is free again."""
+    """Cancel an open appointment; the time it held is free again, and its links stop working."""
     with transaction.atomic():
         appointment = _locked(enterprise, appointment_id)
         _require_status(appointment, CANCEL_FROM)
         time_release(appointment=appointment)
+        invite_links_revoke(appointment=appointment)
         return _transition(
             appointment, actor, action="cancel", to=Status.CANCELLED, reason=reason, message=message or ""
         )
@@ -510,6 +526,7 @@ def _outcome(enterprise: Enterprise, appointment_id: int, actor: Actor, *, actio
         if appointment.start > timezone.now():
             raise AppointmentNotStarted(arguments={"start": appointment.start.isoformat()})
         time_release(appointment=appointment)
+        invite_links_revoke(appointment=appointment)
         return _transition(appointment, actor, action=action, to=to)
 
 
