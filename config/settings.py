@@ -119,6 +119,8 @@ LANGUAGES = [
     ("nb", "Norsk"),
     ("pl", "Polski"),
 ]
+# Our own translations (gettext catalogues, compiled by `make install`).
+LOCALE_PATHS = [BASE_DIR / "locale"]
 MODELTRANSLATION_DEFAULT_LANGUAGE = "en"
 # Translated fields are stored per language and never silently filled from another language:
 # the API decides fallbacks itself from Accept-Language.
