@@ -32,6 +32,7 @@ from core.languages import API_LANGUAGES, to_api, to_storage
 
 from . import actions, display
 from .calendar import CONTENT_TYPE, appointment_calendar
+from .csrf import link_csrf_protect
 from .selectors import invite_link_find, slot_page
 
 # The message a customer may leave (a cancellation, a request for other times): a few paragraphs.
@@ -86,7 +87,12 @@ def link_not_working(request) -> HttpResponse:
 
 class LinkView(View):
     """A page reached through a link: finds the link (or answers the neutral page), speaks the
-    customer's language, and sets the private headers."""
+    customer's language, and sets the private headers. Its posts are checked for CSRF by
+    ``link_csrf_protect`` (the pages send no referrer: see csrf.py)."""
+
+    @classmethod
+    def as_view(cls, **initkwargs):
+        return link_csrf_protect(super().as_view(**initkwargs))
 
     def dispatch(self, request, *args, token: str, **kwargs):
         if request.method.lower() not in self.http_method_names or not hasattr(self, request.method.lower()):

@@ -238,6 +238,26 @@ def test_posts_need_the_csrf_token(acme, customer, office_hours):
     assert Appointment.objects.get(pk=appointment.pk).status == Status.ACCEPTED
 
 
+def test_a_browsers_own_post_under_no_referrer_passes_and_a_foreign_one_does_not(acme, customer, office_hours):
+    """Under Referrer-Policy: no-referrer browsers send Origin: null with the page's own posts;
+    the CSRF token is still required, and a null origin from another site is refused."""
+    browser = Client(enforce_csrf_checks=True)
+    appointment = invite(acme)
+    path = link_path(appointment)
+    page = page_of(browser.get(path))
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+    message = {"message": "No", "csrfmiddlewaretoken": token}
+
+    assert browser.post(f"{path}other-times/", {"message": "No"}, HTTP_ORIGIN="null").status_code == 403
+    assert browser.post(f"{path}other-times/", message, HTTP_ORIGIN="https://elsewhere.example").status_code == 403
+    assert browser.post(f"{path}other-times/", message, HTTP_ORIGIN="null", HTTP_SEC_FETCH_SITE="cross-site").status_code == 403
+    assert Appointment.objects.get(pk=appointment.pk).status == Status.OUTGOING_INVITE
+
+    response = browser.post(f"{path}other-times/", message, HTTP_ORIGIN="null", HTTP_SEC_FETCH_SITE="same-origin")
+    assert response.status_code == 302
+    assert Appointment.objects.get(pk=appointment.pk).status == Status.ALTERNATIVE_DATE_REQUESTED
+
+
 # --- Opening a link changes nothing -------------------------------------------------------------
 
 
