@@ -6,7 +6,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, tzinfo
 
-from django.db.models import Prefetch
+from django.db.models import F, Prefetch
 from django.utils import timezone
 
 from appointments.models import Appointment, AppointmentParticipant
@@ -22,7 +22,8 @@ DAYS_PER_PAGE = 14
 def invite_link_find(token: str) -> InviteLink | None:
     """The working link with this token, with its appointment (its subject, office, location,
     enterprise and participants) and customer; None for a token that is unknown, expired or revoked
-    alike, and for an appointment that is no longer open (the caller shows the same page for all)."""
+    alike, for an appointment that is no longer open, and for a customer who is no longer one of
+    its participants (the caller shows the same page for all)."""
     if not 16 <= len(token) <= 128:
         return None
     return (
@@ -44,6 +45,7 @@ def invite_link_find(token: str) -> InviteLink | None:
             revoked_at__isnull=True,
             expires_at__gt=timezone.now(),
             appointment__status__in=Appointment.OPEN_STATUSES,
+            appointment__participants__customer_id=F("customer_id"),
         )
         .first()
     )

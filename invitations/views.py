@@ -56,6 +56,12 @@ def chosen_language(request) -> str | None:
     return language if language in API_LANGUAGES else None
 
 
+def visitor_language(request) -> str:
+    """The language of a page that knows no customer: the switch's, else the browser's."""
+    language = chosen_language(request) or to_api(translation.get_language_from_request(request))
+    return language if language in API_LANGUAGES else settings.LANGUAGE_CODE
+
+
 def language_links(request, current: str) -> list[dict]:
     """The switch: this page in each of the ten languages (``lang`` replaced). Relative, so the
     neutral page reads the same whichever token it answers."""
@@ -72,9 +78,7 @@ def language_links(request, current: str) -> list[dict]:
 def link_not_working(request) -> HttpResponse:
     """The one page for every link that does not work: unknown, expired, revoked, or to an
     appointment that is over. It says nothing about which, and the same to everyone."""
-    language = chosen_language(request) or to_api(translation.get_language_from_request(request))
-    if language not in API_LANGUAGES:
-        language = settings.LANGUAGE_CODE
+    language = visitor_language(request)
     with translation.override(to_storage(language)):
         response = render(
             request,
@@ -224,10 +228,9 @@ class InviteView(LinkView):
     http_method_names = ["get", "head"]
 
     def get(self, request, *args, **kwargs):
-        status = self.appointment.status
         if actions.may_book(self.appointment):
             return self.page("invite.html", **self.slots(self.first_day()))
-        if status in Appointment.BOOKED_STATUSES:
+        if self.appointment.status in Appointment.BOOKED_STATUSES:
             return self.page("booking.html", **self.booking())
         return self.page("alternative_requested.html")
 
@@ -306,7 +309,7 @@ class OtherTimesView(LinkView):
         try:
             actions.customer_request_alternative(link=self.link, message=message)
         except actions.NotOfferedNow:
-            return self.redirect("invite")
+            pass  # the page shows where the appointment now stands
         return self.redirect("invite")
 
 
@@ -330,9 +333,7 @@ def cancelled(request) -> HttpResponse:
     no longer works). Without one, the neutral page."""
     if not len(messages.get_messages(request)):
         return link_not_working(request)
-    language = chosen_language(request) or to_api(translation.get_language_from_request(request))
-    if language not in API_LANGUAGES:
-        language = settings.LANGUAGE_CODE
+    language = visitor_language(request)
     with translation.override(to_storage(language)):
         response = render(request, "invitations/cancelled.html", {"languages": language_links(request, language), "language": language})
     return private(response, language)

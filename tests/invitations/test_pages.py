@@ -438,3 +438,11 @@ def test_the_invite_page_takes_the_same_number_of_queries_however_busy_the_calen
         for hour in (9, 11, 13, 15):
             book(acme, local(MONDAY + timedelta(days=day), hour))
     assert queries() == quiet
+
+
+def test_a_link_works_only_while_its_customer_takes_part(client, acme, customer, office_hours):
+    appointment = invite(acme)
+    path = link_path(appointment)
+    assert client.get(path).status_code == 200
+    appointment.participants.filter(customer=customer).delete()
+    assert client.get(path).status_code == 404
