@@ -335,7 +335,8 @@ def cancelled(request) -> HttpResponse:
         return link_not_working(request)
     language = visitor_language(request)
     with translation.override(to_storage(language)):
-        response = render(request, "invitations/cancelled.html", {"languages": language_links(request, language), "language": language})
+        # No language switch: the confirmation is shown once, and another language would find none.
+        response = render(request, "invitations/cancelled.html", {"language": language})
     return private(response, language)
 
 

@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 
 from appointments.models import Appointment, AppointmentStatusChange
 from invitations.services import invite_link_issue
-from tests.availability.support import invite, local, next_weekday, open_every_day, rules
+from tests.availability.support import book, invite, local, next_weekday, open_every_day, rules
 
 from .accessibility import axe_violations, scrolls_sideways
 
@@ -133,8 +133,6 @@ def test_none_of_the_times_suit_the_customer(phone, invited, screenshot_dir):
 
 
 def test_a_time_taken_meanwhile_is_said_plainly_and_on_a_wide_screen_too(page, invited, acme, screenshot_dir):
-    from tests.availability.support import book
-
     appointment, path = invited
     page.goto(path + f"?from={MONDAY.isoformat()}")
     page.locator(f'input[name="start"][value="{utc(local(MONDAY, 10))}"]').check()
