@@ -108,6 +108,7 @@ class Appointment(models.Model):
         EMPLOYEE = "EMPLOYEE", "An employee, through the back office or an import"
         API_CLIENT = "API_CLIENT", "An API client, with an OAuth2 client-credentials token"
         SYSTEM = "SYSTEM", "The service itself, e.g. an import run without an employee"
+        CUSTOMER = "CUSTOMER", "The customer, through the link sent to them"
 
     class Channel(models.TextChoices):
         """Through which door it happened (``createdFrom``)."""
@@ -115,6 +116,7 @@ class Appointment(models.Model):
         API = "API", "The public API"
         BACKOFFICE_APP = "BACKOFFICE_APP", "The staff pages or the admin"
         IMPORT = "IMPORT", "The bulk import command"
+        CUSTOMER_APP = "CUSTOMER_APP", "The customer's pages, opened by their link"
 
     # No index of its own: the two composite indexes below start with it. One index fewer to
     # keep up on every insert, and the planner can't pick it over the composite for lookups.
@@ -185,7 +187,9 @@ class AppointmentStatusChange(models.Model):
     to_status = models.CharField(max_length=32, choices=Appointment.Status.choices)
     start = models.DateTimeField(null=True, blank=True, help_text="The appointment's time after the action")
     reason = models.TextField(blank=True, help_text="Why, for staff")
-    message = models.TextField(blank=True, help_text="What the customer was told")
+    message = models.TextField(
+        blank=True, help_text="What the customer was told, or, for the customer's own actions, what they wrote"
+    )
     notify_customer = models.BooleanField(
         default=True, help_text="Whether the customer is to hear of this action (the caller's notifyCustomer)"
     )

@@ -6,10 +6,10 @@ Both check each invite with ``invite_check``, where the business rules live, in 
 order, and write through the ORM in one transaction.
 
 Then the lifecycle: ``appointment_reschedule`` (gives an invite its time, or moves one),
-``appointment_accept``, ``appointment_cancel``, ``appointment_complete`` and
-``appointment_mark_no_show``. Each locks the appointment, checks that its status allows the action
-(the contract's transitions, nothing else), and records who did it, through which door, in a
-history row.
+``appointment_accept``, ``appointment_request_alternative`` (the customer finds no time that
+suits), ``appointment_cancel``, ``appointment_complete`` and ``appointment_mark_no_show``. Each
+locks the appointment, checks that its status allows the action (the contract's transitions,
+nothing else), and records who did it, through which door, in a history row.
 ``appointment_time_slots`` reads the times that a reschedule would take, under the same status rule.
 """
 
@@ -34,6 +34,7 @@ from participants.models import Customer, Employee, Enterprise
 
 from availability.selectors import Slot, availability_rules, free_slots
 from availability.services import time_hold, time_release
+from invitations.services import invite_links_revoke
 
 from .models import (
     Appointment,
@@ -439,6 +440,7 @@ Status = Appointment.Status
 RESCHEDULE_FROM = Appointment.OPEN_STATUSES
 ACCEPT_FROM = (Status.INCOMING_REQUEST,)
 CANCEL_FROM = Appointment.OPEN_STATUSES
+ALTERNATIVE_FROM = (Status.OUTGOING_INVITE,)
 OUTCOME_FROM = (Status.ACCEPTED,)  # complete and no-show, once it has started
 
 
@@ -504,6 +506,19 @@ def appointment_accept(*, enterprise: Enterprise, appointment_id: int, actor: Ac
         return _transition(appointment, actor, action="accept", to=Status.ACCEPTED)
 
 
+def appointment_request_alternative(
+    *, enterprise: Enterprise, appointment_id: int, actor: Actor, message: str | None = None
+) -> Appointment:
+    """The customer finds none of the free times suits them (with an optional message for staff):
+    OUTGOING_INVITE → ALTERNATIVE_DATE_REQUESTED. Staff then offer again or pick a time."""
+    with transaction.atomic():
+        appointment = _locked(enterprise, appointment_id)
+        _require_status(appointment, ALTERNATIVE_FROM)
+        return _transition(
+            appointment, actor, action="request-alternative", to=Status.ALTERNATIVE_DATE_REQUESTED, message=message or ""
+        )
+
+
 def appointment_cancel(
     *,
     enterprise: Enterprise,
@@ -513,12 +528,13 @@ def appointment_cancel(
     message: str | None = None,
     notify_customer: bool = True,
 ) -> Appointment:
-    """Cancel an open appointment; the time it held is free again. ``notify_customer`` is
-    recorded on the history row, for the notifications."""
+    """Cancel an open appointment; the time it held is free again, and its links stop working.
+    ``notify_customer`` is recorded on the history row, for the notifications."""
     with transaction.atomic():
         appointment = _locked(enterprise, appointment_id)
         _require_status(appointment, CANCEL_FROM)
         time_release(appointment=appointment)
+        invite_links_revoke(appointment=appointment)
         return _transition(
             appointment,
             actor,
@@ -547,6 +563,7 @@ def _outcome(enterprise: Enterprise, appointment_id: int, actor: Actor, *, actio
         if appointment.start > timezone.now():
             raise AppointmentNotStarted(arguments={"start": appointment.start.isoformat()})
         time_release(appointment=appointment)
+        invite_links_revoke(appointment=appointment)
         return _transition(appointment, actor, action=action, to=to)
 
 

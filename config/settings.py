@@ -119,6 +119,8 @@ LANGUAGES = [
     ("nb", "Norsk"),
     ("pl", "Polski"),
 ]
+# Our own translations (gettext catalogues, compiled by `make install`).
+LOCALE_PATHS = [BASE_DIR / "locale"]
 MODELTRANSLATION_DEFAULT_LANGUAGE = "en"
 # Translated fields are stored per language and never silently filled from another language:
 # the API decides fallbacks itself from Accept-Language.
@@ -182,6 +184,9 @@ VIDEO_BASE_URL = env("VIDEO_BASE_URL", default="https://video.example.com/")
 # this service (`make run` sets it from HOST and PORT). A link works INVITE_LINK_TTL days.
 PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", default="http://127.0.0.1:8000")
 INVITE_LINK_TTL = timedelta(days=env.int("INVITE_LINK_TTL", default=30))
+# On their pages customers may move or cancel a booking until CUSTOMER_CHANGE_CUTOFF hours before
+# its start; after that the page tells them whom to contact.
+CUSTOMER_CHANGE_CUTOFF = timedelta(hours=env.int("CUSTOMER_CHANGE_CUTOFF", default=24))
 
 # --- Geocoding -----------------------------------------------------------------------------------
 # GEOCODER is "offline" (the embedded GeoNames gazetteer, city level, no network) or names any
