@@ -32,7 +32,6 @@ from core.languages import API_LANGUAGES, to_api, to_storage
 
 from . import actions, display
 from .calendar import CONTENT_TYPE, appointment_calendar
-from .csrf import link_csrf_protect
 from .selectors import invite_link_find, slot_page
 
 # The message a customer may leave (a cancellation, a request for other times): a few paragraphs.
@@ -42,7 +41,9 @@ LANGUAGE_NAMES = {to_api(code): name for code, name in settings.LANGUAGES}
 
 def private(response: HttpResponse, language: str | None = None) -> HttpResponse:
     """The headers every customer page carries, whatever it answers."""
-    response["Referrer-Policy"] = "no-referrer"
+    # The link's token is in the page's URL: it goes to no other site. Same-origin still lets the
+    # browser name this site as the origin of the page's own posts, which Django's CSRF checks.
+    response["Referrer-Policy"] = "same-origin"
     response["X-Robots-Tag"] = "noindex, nofollow"
     response["Cache-Control"] = "no-store, private"
     if language:
@@ -91,12 +92,7 @@ def link_not_working(request) -> HttpResponse:
 
 class LinkView(View):
     """A page reached through a link: finds the link (or answers the neutral page), speaks the
-    customer's language, and sets the private headers. Its posts are checked for CSRF by
-    ``link_csrf_protect`` (the pages send no referrer: see csrf.py)."""
-
-    @classmethod
-    def as_view(cls, **initkwargs):
-        return link_csrf_protect(super().as_view(**initkwargs))
+    customer's language, and sets the private headers."""
 
     def dispatch(self, request, *args, token: str, **kwargs):
         if request.method.lower() not in self.http_method_names or not hasattr(self, request.method.lower()):
