@@ -81,6 +81,11 @@ DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / '
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env.bool(
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Workers write at once (rate-limit counters, failed staff logins). A transaction takes
+    # SQLite's write lock as it begins, waiting for it, rather than failing with "database is
+    # locked" when a read inside it turns into a write.
+    DATABASES["default"].setdefault("OPTIONS", {})["transaction_mode"] = "IMMEDIATE"
     "DATABASE_PREPARED_STATEMENTS", default=True
 ):
     # PostgreSQL spent most of an invite's statements planning them. psycopg prepares a statement
