@@ -43,10 +43,9 @@ clean:
 
 # --- Production server and API fuzzing ------------------------------------------------------------
 # `make serve`: gunicorn (config/gunicorn.py; workers = WEB_CONCURRENCY or cores + 1) on the
-# database DATABASE_URL names, after migrations, static files (the API docs) and the cache table.
+# database DATABASE_URL names, after migrations and static files (the API docs).
 serve: migrate
 	$(BIN)/python manage.py collectstatic --noinput -v 0
-	$(BIN)/python manage.py createcachetable
 	HOST=$(HOST) PORT=$(PORT) $(BIN)/gunicorn -c config/gunicorn.py config.wsgi
 
 # `make fuzz`: schemathesis against a throwaway live server (bounded; see tests/fuzz/__main__.py).
@@ -69,3 +68,4 @@ bench: install
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/invites_bench
 bench-import: install
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python tools/bench/import_invites.py $(BENCH_ARGS)
+
