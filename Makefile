@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test migrate seed clean bench bench-geocode bench-import browser-deps serve fuzz
+.PHONY: install run test migrate seed clean bench bench-geocode bench-import bench-limits browser-deps serve fuzz
 
 # Idempotent: re-installs only when pyproject.toml changed since the last install.
 $(STAMP): pyproject.toml
@@ -69,3 +69,8 @@ BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/invites_bench
 bench-import: install
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python tools/bench/import_invites.py $(BENCH_ARGS)
 
+# The rate limits and the staff login limit with 3 workers, as an attacker meets them, and the CPU
+# of the worst Accept-Language header. Needs PostgreSQL: a throwaway database, created and dropped.
+LIMITS_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/invites_limits
+bench-limits: install
+	LIMITS_DATABASE_URL=$(LIMITS_DATABASE_URL) $(BIN)/python tools/bench/limits.py $(BENCH_ARGS)

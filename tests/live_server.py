@@ -105,6 +105,32 @@ class LiveServer:
                 children.append(int(stat.parent.name))
         return children
 
+    def workers_cpu_seconds(self) -> float:
+        """CPU time (user and system) the workers have used so far, together."""
+        ticks = 0
+        for pid in self.worker_pids():
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            ticks += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of proc(5))
+        return ticks / os.sysconf("SC_CLK_TCK")
+
+
+@contextmanager
+def throwaway_postgres(url: str):
+    """A new, empty PostgreSQL database at ``url`` (dropped first if a previous run left it), dropped
+    afterwards; yields the url."""
+    import psycopg
+
+    name = urllib.parse.urlparse(url).path.lstrip("/")
+    server = url.rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(server, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        connection.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield url
+    finally:
+        with psycopg.connect(server, autocommit=True) as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
 
 @contextmanager
 def gunicorn(env: dict[str, str], *, setup: tuple[tuple[str, ...], ...] = ()):
