@@ -209,6 +209,17 @@ def test_the_schema_says_who_may_use_what(client):
     assert "OUTGOING_INVITE" in statuses["schema"]["items"]["enum"]
 
 
+def test_every_list_filter_says_how_many_values_it_takes_and_how_long(client):
+    schema = client.get("/api/schema/?format=json").json()
+    list_ = schema["paths"]["/api/enterprises/{enterprise}/appointments"]["get"]
+    filters = {p["name"]: p["schema"] for p in list_["parameters"] if p["name"].endswith("[]")}
+    assert len(filters) == 11
+    assert {name: schema["maxItems"] for name, schema in filters.items()} == dict.fromkeys(filters, 10)
+    assert filters["id[]"]["items"]["maxLength"] == 18
+    assert filters["external-id[]"]["items"]["maxLength"] == 255
+    assert all("enum" in schema["items"] or "maxLength" in schema["items"] for schema in filters.values())
+
+
 def test_allow_names_only_what_answers(acme, api):
     response = api.delete("/api/enterprises/acme/appointments")
     assert response.status_code == 405

@@ -16,7 +16,7 @@ from ..idempotency import HEADER as IDEMPOTENCY_HEADER
 from ..idempotency import MAX_KEY_LENGTH, REPLAYED_HEADER
 from ..models import Appointment, AppointmentParticipant
 from .fields import StrictSerializer
-from .filters import AppointmentFilter
+from .filters import MAX_FILTER_VALUES, AppointmentFilter
 from .serializers import GeolocationSerializer, InviteRequestSerializer, TranslationSerializer
 
 
@@ -239,7 +239,9 @@ READ_ERRORS = (400, 401, 403, 404, 406, 429, 500, 503)
 
 def _filter_items(field) -> dict:
     choices = field.extra.get("choices")
-    return {"type": "string", "enum": list(choices)} if choices else {"type": "string", "pattern": PLAIN_TEXT}
+    if choices:
+        return {"type": "string", "enum": list(choices)}
+    return {"type": "string", "maxLength": field.extra["max_length"], "pattern": PLAIN_TEXT}
 
 
 def list_schema(*, default_limit: int, max_limit: int, max_offset: int):
@@ -247,7 +249,11 @@ def list_schema(*, default_limit: int, max_limit: int, max_offset: int):
         operation_id="appointments_list",
         tags=["appointments"],
         summary="List appointments",
-        description="Newest first. Array filters take the `name[]=value` form only (repeatable).",
+        description=(
+            "Newest first. Array filters take the `name[]=value` form only (repeatable), at most "
+            f"{MAX_FILTER_VALUES} values each. The request line must stay within 8,190 bytes: with every "
+            "filter at its cap and ASCII values it does."
+        ),
         parameters=[
             OpenApiParameter(
                 "offset", {"type": "integer", "minimum": 0, "maximum": max_offset, "default": 0},
@@ -259,8 +265,10 @@ def list_schema(*, default_limit: int, max_limit: int, max_offset: int):
             ),
             *(
                 OpenApiParameter(
-                    f"{name}[]", {"type": "array", "items": _filter_items(field)}, explode=True, style="form",
-                    description=f"Only appointments whose {name} is one of these.",
+                    f"{name}[]",
+                    {"type": "array", "items": _filter_items(field), "maxItems": MAX_FILTER_VALUES},
+                    explode=True, style="form",
+                    description=f"Only appointments whose {name} is one of these (at most {MAX_FILTER_VALUES}).",
                 )
                 for name, field in AppointmentFilter.base_filters.items()
             ),
