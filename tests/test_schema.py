@@ -220,6 +220,17 @@ def test_every_list_filter_says_how_many_values_it_takes_and_how_long(client):
     assert all("enum" in schema["items"] or "maxLength" in schema["items"] for schema in filters.values())
 
 
+@pytest.mark.parametrize(("languages", "accepted"), [(["en", "nl"], True), (["en", "nl", "en"], False)])
+def test_the_schema_refuses_a_repeated_language_as_the_server_does(acme, api, languages, accepted):
+    location = {
+        "countryCode": "BE", "geolocation": {"latitude": 51.05, "longitude": 3.72},
+        "translations": {"city": [{"language": code, "value": "Gent"} for code in languages]},
+    }
+    body = acme.invite_body(meetingType="ON_LOCATION", location=location)
+    assert schema_validator({"$ref": "#/components/schemas/InviteRequest"}).is_valid(body) is accepted
+    assert post_invite(api, body).status_code == (201 if accepted else 400)
+
+
 def test_allow_names_only_what_answers(acme, api):
     response = api.delete("/api/enterprises/acme/appointments")
     assert response.status_code == 405

@@ -7,9 +7,11 @@ be, no others. Error responses (``core.schema``) are generated from the exceptio
 """
 
 from drf_spectacular.extensions import OpenApiSerializerExtension
+from drf_spectacular.plumbing import ResolvedComponent
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_serializer
 from rest_framework import serializers
 
+from core.languages import API_LANGUAGES
 from core.schema import error_responses
 
 from ..idempotency import HEADER as IDEMPOTENCY_HEADER
@@ -17,7 +19,7 @@ from ..idempotency import MAX_KEY_LENGTH, REPLAYED_HEADER
 from ..models import Appointment, AppointmentParticipant
 from .fields import StrictSerializer
 from .filters import MAX_FILTER_VALUES, AppointmentFilter
-from .serializers import GeolocationSerializer, InviteRequestSerializer, TranslationSerializer
+from .serializers import GeolocationSerializer, InviteRequestSerializer, TranslationListSerializer, TranslationSerializer
 
 
 # A string with no NUL character and no lone surrogate: what DRF reads as text.
@@ -46,7 +48,34 @@ class StrictSerializerExtension(OpenApiSerializerExtension):
             # ever written back either).
             if isinstance(field, serializers.CharField):
                 schema["properties"][name].setdefault("pattern", PLAIN_TEXT)
+            if isinstance(field, TranslationListSerializer):
+                schema["properties"][name].update(
+                    maxItems=len(API_LANGUAGES), allOf=[_one_value_per_language(auto_schema)]
+                )
         return schema
+
+
+def _one_value_per_language(auto_schema) -> dict:
+    """The reference to a schema for "no two items share a language". JSON Schema has no
+    uniqueness by property; it can say that at most one item holds each language."""
+    component = ResolvedComponent(
+        name="OneValuePerLanguage",
+        type=ResolvedComponent.SCHEMA,
+        object="OneValuePerLanguage",
+        schema={
+            "description": "Each language at most once (a repeated one is 400 NOT_UNIQUE).",
+            "allOf": [
+                {
+                    "contains": {"properties": {"language": {"const": code}}, "required": ["language"]},
+                    "minContains": 0,
+                    "maxContains": 1,
+                }
+                for code in API_LANGUAGES
+            ],
+        },
+    )
+    auto_schema.registry.register_on_missing(component)
+    return component.ref
 
 
 # --- Documentation-only serializers for the representation ---------------------------------------
