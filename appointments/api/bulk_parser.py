@@ -33,7 +33,8 @@ class InviteBodyParser:
         except fastjsonschema.JsonSchemaException:
             return parse_invite_request(body, self.serializer)
         if _integral_floats(body) or _repeated_languages(body):
-            # JSON Schema takes 5.0 for an integer; the language rule is no JSON Schema's.
+            # 5.0 is an integer to JSON Schema as to DRF, which makes it an int; and the compiled
+            # schema leaves the language rule out.
             return parse_invite_request(body, self.serializer)
         return InviteRequestSerializer.invite_kwargs(body)
 
