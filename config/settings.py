@@ -339,5 +339,6 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "core.schema.add_error_envelopes",
+        "appointments.api.schema.add_links",
     ],
 }

@@ -241,6 +241,24 @@ def test_the_schema_refuses_a_repeated_language_as_the_server_does(acme, api, la
     assert post_invite(api, body).status_code == (201 if accepted else 400)
 
 
+def test_the_links_of_a_created_invite_lead_to_it(acme, api):
+    schema = published_schema()
+    paths = {operation["operationId"]: path for path, _method, operation in operations(schema)}
+    created = post_invite(api, acme.invite_body())
+    assert created.status_code == 201
+    links = schema["paths"][INVITE]["post"]["responses"]["201"]["links"]
+    assert len(links) == 2
+    for link in links.values():
+        values = {
+            name: {"$request.path.enterprise": "acme", "$response.body#/data/id": created.json()["data"]["id"]}[expression]
+            for name, expression in link["parameters"].items()
+        }
+        path = paths[link["operationId"]].format(**{name: value for name, value in values.items() if "[" not in name})
+        response = api.get(path, {name: value for name, value in values.items() if "[" in name})
+        data = response.json()["data"]
+        assert (data if isinstance(data, list) else [data]) == [created.json()["data"]]
+
+
 def test_allow_names_only_what_answers(acme, api):
     response = api.delete("/api/enterprises/acme/appointments")
     assert response.status_code == 405

@@ -359,3 +359,24 @@ invite_schema = extend_schema(
         OpenApiExample("Participants not unique", value=EXAMPLE_NOT_UNIQUE, response_only=True, status_codes=["422"]),
     ],
 )
+
+
+def add_links(result, generator, request, public):
+    """Postprocessing hook: OpenAPI links from a created invite to its reads, so that clients (and
+    stateful fuzzing) can follow a 201 to the appointment it describes."""
+    invite = result["paths"].get("/api/enterprises/{enterprise}/appointments/_actions/invite", {}).get("post")
+    if invite is None:
+        return result
+    invite["responses"]["201"]["links"] = {
+        "GetCreatedAppointment": {
+            "operationId": "appointments_retrieve",
+            "parameters": {"enterprise": "$request.path.enterprise", "id": "$response.body#/data/id"},
+            "description": "The appointment the invite created.",
+        },
+        "ListCreatedAppointment": {
+            "operationId": "appointments_list",
+            "parameters": {"enterprise": "$request.path.enterprise", "id[]": "$response.body#/data/id"},
+            "description": "The list, filtered to the appointment the invite created.",
+        },
+    }
+    return result
