@@ -31,7 +31,8 @@ class StringListField(forms.Field):
         super().__init__(*args, **kwargs)
 
     def clean(self, value):
-        # Every value given counts, empty ones included, as the schema's maxItems counts them.
+        # Every value given counts, empty ones included, as the schema's maxItems and enum read
+        # them; an empty one is then left out (to_python).
         value = value or []
         if len(value) > MAX_FILTER_VALUES:
             raise forms.ValidationError(
@@ -41,18 +42,14 @@ class StringListField(forms.Field):
             raise forms.ValidationError(
                 "Each value has at most %(max)d characters.", code="max_length", params={"max": self.max_length}
             )
+        if self.choices is not None and any(item not in self.choices for item in value):
+            raise forms.ValidationError(
+                "Must be one of: %(choices)s.", code="invalid_choice", params={"choices": ", ".join(self.choices)}
+            )
         return super().clean(value)
 
     def to_python(self, value):
         return [item for item in value or [] if item]
-
-    def validate(self, value):
-        super().validate(value)
-        unknown = [item for item in value if self.choices is not None and item not in self.choices]
-        if unknown:
-            raise forms.ValidationError(
-                "Must be one of: %(choices)s.", code="invalid_choice", params={"choices": ", ".join(self.choices)}
-            )
 
 
 class ArrayFilter(django_filters.Filter):
