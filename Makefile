@@ -48,9 +48,11 @@ serve: migrate
 	$(BIN)/python manage.py collectstatic --noinput -v 0
 	HOST=$(HOST) PORT=$(PORT) $(BIN)/gunicorn -c config/gunicorn.py config.wsgi
 
-# `make fuzz`: schemathesis against a throwaway live server (bounded; see tests/fuzz/__main__.py).
+# `make fuzz`: schemathesis against throwaway live servers, on PostgreSQL and on SQLite, or on the
+# one FUZZ_DATABASES names (bounded; see tests/fuzz/__main__.py).
+FUZZ_DATABASES ?= postgresql sqlite
 fuzz: install
-	$(BIN)/python -m tests.fuzz
+	$(BIN)/python -m tests.fuzz $(FUZZ_DATABASES)
 
 # --- Benchmarks (tools/bench/) --------------------------------------------------------------------
 # Offline geocoding: cold first lookup, memory, warm lookup, cache hit rate.
