@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test migrate seed clean bench bench-geocode bench-import bench-booking browser-deps serve fuzz
+.PHONY: install run test migrate seed clean bench bench-geocode bench-import bench-booking bench-limits browser-deps serve fuzz
 
 # Idempotent: re-installs only when pyproject.toml changed since the last install.
 $(STAMP): pyproject.toml
@@ -51,15 +51,16 @@ clean:
 
 # --- Production server and API fuzzing ------------------------------------------------------------
 # `make serve`: gunicorn (config/gunicorn.py; workers = WEB_CONCURRENCY or cores + 1) on the
-# database DATABASE_URL names, after migrations, static files (the API docs) and the cache table.
+# database DATABASE_URL names, after migrations and static files (the API docs).
 serve: migrate
 	$(BIN)/python manage.py collectstatic --noinput -v 0
-	$(BIN)/python manage.py createcachetable
 	HOST=$(HOST) PORT=$(PORT) $(BIN)/gunicorn -c config/gunicorn.py config.wsgi
 
-# `make fuzz`: schemathesis against a throwaway live server (bounded; see tests/fuzz/__main__.py).
+# `make fuzz`: schemathesis against throwaway live servers, on PostgreSQL and on SQLite, or on the
+# one FUZZ_DATABASES names (bounded; see tests/fuzz/__main__.py).
+FUZZ_DATABASES ?= postgresql sqlite
 fuzz: install
-	$(BIN)/python -m tests.fuzz
+	$(BIN)/python -m tests.fuzz $(FUZZ_DATABASES)
 
 # --- Benchmarks (tools/bench/) --------------------------------------------------------------------
 # Offline geocoding: cold first lookup, memory, warm lookup, cache hit rate.
@@ -82,3 +83,9 @@ bench-import: install
 # against GET one appointment. Needs PostgreSQL (BENCH_DATABASE_URL). BENCH_ARGS e.g. "--repeat 5".
 bench-booking: install
 	$(BIN)/python tools/bench/booking.py --database-url $(BENCH_DATABASE_URL) $(BENCH_ARGS)
+
+# The rate limits and the staff login limit with 3 workers, as an attacker meets them, and the CPU
+# of the worst Accept-Language header. Needs PostgreSQL: a throwaway database, created and dropped.
+LIMITS_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/invites_limits
+bench-limits: install
+	LIMITS_DATABASE_URL=$(LIMITS_DATABASE_URL) $(BIN)/python tools/bench/limits.py $(BENCH_ARGS)

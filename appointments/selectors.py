@@ -43,9 +43,13 @@ class Referenced(NamedTuple):
     location_id: int | None = None
 
 
+# The most digits an id that names a row can have: every such number fits a 64-bit integer.
+ID_MAX_DIGITS = 18
+
+
 def parse_id(value: str) -> int | None:
     """API ids are strings; ours are positive 64-bit integers. Anything else names nothing."""
-    if value.isascii() and value.isdigit() and len(value) <= 18:
+    if value.isascii() and value.isdigit() and len(value) <= ID_MAX_DIGITS:
         return int(value)
     return None
 

@@ -336,8 +336,9 @@ def _save(*, enterprise: Enterprise, actor: Actor, drafts: list[InviteDraft]) ->
     Location.objects.bulk_create([draft.location for draft in drafts if draft.location is not None])
     now = timezone.now()
     appointments = Appointment.objects.bulk_create([_new_appointment(enterprise, actor, draft, now) for draft in drafts])
-    AppointmentParticipant.objects.bulk_create(
-        [
+    for appointment, draft in zip(appointments, drafts):
+        # Kept on the appointment, in their order, so that its answer need not read them back.
+        appointment.participant_list = [
             AppointmentParticipant(
                 appointment=appointment,
                 role=participant.role,
@@ -346,10 +347,9 @@ def _save(*, enterprise: Enterprise, actor: Actor, drafts: list[InviteDraft]) ->
                 customer_id=person.pk if participant.type == AppointmentParticipant.Type.CUSTOMER else None,
                 **_video_links(draft.meeting_type),
             )
-            for appointment, draft in zip(appointments, drafts)
             for participant, person in draft.participants
         ]
-    )
+    AppointmentParticipant.objects.bulk_create([p for appointment in appointments for p in appointment.participant_list])
     return appointments
 
 

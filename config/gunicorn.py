@@ -22,9 +22,14 @@ graceful_timeout = timeout
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG") or None
 access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms correlation_id=%({x-correlation-id}o)s'
 errorlog = "-"
-# Requests are small JSON documents: refuse oversized request lines and headers early.
+# What gunicorn refuses itself, before the app, with an HTML page (a reverse proxy in front should
+# refuse it first, in JSON: docs/operations.md). The request line: gunicorn's largest (a larger
+# value means 8190, and 0 no limit at all); the longest documented one, a list with every filter
+# at its cap (appointments/api/filters.py), is 6.4 KB. Header fields: at most 100, each at most
+# 8190 bytes; the API reads none longer than 1 KB.
 limit_request_line = 8190
 limit_request_fields = 100
+limit_request_field_size = 8190
 
 
 def post_worker_init(worker):

@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI / ReDoc assets served by us, no CDN
     "axes",  # failed staff logins, counted in the database
+    "core",
     "locations",
     "participants",
     "appointments",
@@ -82,6 +83,11 @@ TEMPLATES = [
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Workers write at once (rate-limit counters, failed staff logins). A transaction takes
+    # SQLite's write lock as it begins, waiting for it, rather than failing with "database is
+    # locked" when a read inside it turns into a write.
+    DATABASES["default"].setdefault("OPTIONS", {})["transaction_mode"] = "IMMEDIATE"
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env.bool(
     "DATABASE_PREPARED_STATEMENTS", default=True
 ):
@@ -261,9 +267,12 @@ API_MAX_JSON_DEPTH = env.int("API_MAX_JSON_DEPTH", default=32)
 API_THROTTLE_RATE = env.str("API_THROTTLE_RATE", default="3000/min")
 # Token requests per client id and address (each checks a hashed secret); 429 with Retry-After above.
 TOKEN_THROTTLE_RATE = env.str("TOKEN_THROTTLE_RATE", default="20/min")
-# Throttle counters live in the cache: with several app servers, point CACHE_URL at a shared
-# cache (e.g. dbcache://api_cache, created by `make serve`) so that they count together.
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+# Rate-limit counters must be shared by every worker and app server, or each would count on its
+# own. With CACHE_URL naming Redis or Memcached they live there (an atomic increment, no SQL);
+# otherwise in the database (core.RateLimitCounter, one UPDATE per request). The test suite counts
+# in its own memory (tests/conftest.py).
+RATE_LIMIT_CACHE = "default" if CACHES["default"]["BACKEND"].endswith(("RedisCache", "PyMemcacheCache", "PyLibMCCache")) else None
 # Seconds each app process remembers an API token it has looked up (0: look every token up). A
 # token revoked, or a client or enterprise changed, takes effect at once in the process that did
 # it and within this time in the others; expiry and scopes are checked on every request.
@@ -347,5 +356,6 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "core.schema.add_error_envelopes",
+        "appointments.api.schema.add_links",
     ],
 }

@@ -35,6 +35,19 @@ ERROR_HEADERS = {
 }
 
 
+# What is refused before the application (gunicorn's limits, config/gunicorn.py): the body is the
+# reverse proxy's, the error envelope when it is set up as docs/operations.md shows, or gunicorn's
+# own HTML page; so no content is promised.
+BEFORE_THE_APP = {
+    "414": "The request line is longer than 8,190 bytes (e.g. list filters with many non-ASCII values). "
+    "Answered before the application: by the reverse proxy, in the error envelope (URI_TOO_LONG) when "
+    "it is set up as the operations guide shows.",
+    "431": "A header field is longer than 8,190 bytes, or there are more than 100. Answered before the "
+    "application: by the reverse proxy, in the error envelope (HEADERS_TOO_LARGE) when it is set up "
+    "as the operations guide shows.",
+}
+
+
 def _envelope_name(status_code: int) -> str:
     return f"Errors{status_code}"
 
@@ -78,8 +91,8 @@ def _envelope_schema(status_code: int, codes: list[str]) -> dict:
 
 def add_error_envelopes(result, generator, request, public):
     """Postprocessing hook: the ``Errors<status>`` components with the codes each status can
-    carry (generated, so they cannot drift), the headers every operation shares, and an explicit
-    empty ``security`` on the operations that need no token."""
+    carry (generated, so they cannot drift), the headers every operation shares, an explicit
+    empty ``security`` on the operations that need no token, and what is refused before the app."""
     catalogue = error_codes_by_status()
     schemas = result.setdefault("components", {}).setdefault("schemas", {})
     correlation = {
@@ -107,6 +120,9 @@ def add_error_envelopes(result, generator, request, public):
                 if status.isdigit() and int(status) >= 400:
                     used.add(int(status))
                     headers.update(ERROR_HEADERS.get(int(status), {}))
+            operation["responses"].update(
+                {status: {"description": description} for status, description in BEFORE_THE_APP.items()}
+            )
     for status_code in sorted(used):
         schemas[_envelope_name(status_code)] = _envelope_schema(status_code, catalogue.get(status_code, []))
     return result

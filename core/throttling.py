@@ -1,35 +1,38 @@
-"""Rate limits, counted in the shared cache; above them, 429 with Retry-After.
+"""Rate limits, counted where every worker and app server sees the same counts; above them, 429
+with Retry-After.
 
 ``ApiClientRateThrottle`` (DRF throttling): ``API_THROTTLE_RATE`` API requests per client.
 ``TokenRequestThrottle``: ``TOKEN_THROTTLE_RATE`` token requests per client id and address.
+
+The counts live in the cache ``RATE_LIMIT_CACHE`` names (Redis or Memcached, when ``CACHE_URL``
+names one: an atomic increment), else in the database (``RateLimitCounter``: one ``UPDATE`` per
+request). In one process's memory they would be counted once per worker.
 """
 
 import base64
 import hashlib
 import urllib.parse
+from datetime import UTC, datetime
 
 from django.conf import settings
-from django.core.cache import DEFAULT_CACHE_ALIAS, caches
+from django.core.cache import caches
 from django.core.cache.backends.base import BaseCache
+from django.db.models import F
 from rest_framework.throttling import SimpleRateThrottle
+
+from .models import RateLimitCounter
 
 
 class ApiClientRateThrottle(SimpleRateThrottle):
     """A counter per client and fixed window (``API_THROTTLE_RATE`` = N per window).
 
     DRF's own throttle keeps the time of every request in the window and writes the whole list
-    back to the cache on every request: 3,000 timestamps pickled per call at the default rate,
-    through the database with ``CACHE_URL=dbcache://``. A counter costs the same at any rate. The
-    price: a client may spend its budget at the end of one window and again at the start of the
-    next.
+    back to the cache on every request: 3,000 timestamps pickled per call at the default rate. A
+    counter costs the same at any rate. The price: a client may spend its budget at the end of one
+    window and again at the start of the next.
     """
 
     scope = "api_client"
-
-    @property
-    def cache(self) -> BaseCache:
-        # This thread's cache itself, not Django's proxy to it: which operations it has matters.
-        return caches[DEFAULT_CACHE_ALIAS]
 
     def get_rate(self) -> str:
         # Read at request time (DRF reads its rates once at import), so the setting can change.
@@ -37,53 +40,72 @@ class ApiClientRateThrottle(SimpleRateThrottle):
 
     def get_cache_key(self, request, view) -> str:
         # Authenticated requests count per OAuth2 client (all its tokens together); only those
-        # reach here, since authentication and permissions are checked before throttles.
+        # reach here on the API, since authentication and permissions are checked before
+        # throttles. The others (the schema's pages) count per connection address: DRF's
+        # get_ident() would trust X-Forwarded-For as sent, and a new value per request would
+        # escape the limit.
         client_id = getattr(request.auth, "application_id", None)
-        ident = f"client-{client_id}" if client_id else f"ip-{self.get_ident(request)}"
+        ident = f"client-{client_id}" if client_id else f"ip-{request.META.get('REMOTE_ADDR', '')}"
         return self.cache_format % {"scope": self.scope, "ident": ident}
 
     def allow_request(self, request, view) -> bool:
         if self.rate is None:
             return True
         key = self.get_cache_key(request, view)
-        return key is None or self.counted(key) <= self.num_requests
+        return key is None or self.counted(key)
 
-    def counted(self, key: str) -> int:
-        """Count one more request under ``key`` in the current window; the window's count."""
+    def counted(self, key: str) -> bool:
+        """Count one more request under ``key`` in the current window: whether the window's
+        budget allowed it. Once it is spent, every further request of the window is refused."""
         window = int(self.timer() // self.duration)
         self.window_ends = (window + 1) * self.duration
         key = f"{key}:{window}"
-        timeout = self.duration + 1  # the counter outlives its window, never the other way round
-        cache = self.cache
-        if type(cache).incr is BaseCache.incr:
-            # No increment of its own (the database and file caches): Django's fallback would get
-            # and set the counter with the cache's default timeout, so that a counter could expire
-            # within its window. Read and write it here with the window's timeout instead; like
-            # DRF's own throttle on these caches, concurrent requests may miss a count.
-            count = cache.get(key, 0) + 1
-            cache.set(key, count, timeout=timeout)
-            return count
-        # incr() is atomic (memory, Redis, Memcached); only a window's first request, which finds
-        # no counter, creates it, with the window's timeout. Of two such requests, add() lets one
-        # create it: the other counts on it.
-        count = self._incremented(cache, key)
-        if count is None:
-            count = 1 if cache.add(key, 1, timeout=timeout) else self._incremented(cache, key) or 1
-        return count
-
-    @staticmethod
-    def _incremented(cache: BaseCache, key: str) -> int | None:
-        try:
-            return cache.incr(key)
-        except ValueError:  # no counter (yet, or any more)
-            return None
+        if settings.RATE_LIMIT_CACHE is None:
+            return counted_in_database(key, self.num_requests, now=self.timer(), window_ends=self.window_ends)
+        # The counter outlives its window, never the reverse.
+        return counted_in_cache(caches[settings.RATE_LIMIT_CACHE], key, timeout=self.duration + 1) <= self.num_requests
 
     def wait(self) -> float:
         return max(1.0, self.window_ends - self.timer())
 
 
+def counted_in_cache(cache: BaseCache, key: str, timeout: int) -> int:
+    """One more under ``key``; the count. incr() is atomic (Redis, Memcached, memory); only a
+    window's first request, which finds no counter, creates it with the window's timeout. Of two
+    such requests, add() lets one create it: the other counts on it."""
+    count = _incremented(cache, key)
+    if count is None:
+        count = 1 if cache.add(key, 1, timeout=timeout) else _incremented(cache, key) or 1
+    return count
+
+
+def _incremented(cache: BaseCache, key: str) -> int | None:
+    try:
+        return cache.incr(key)
+    except ValueError:  # no counter (yet, or any more)
+        return None
+
+
+def counted_in_database(key: str, limit: int, *, now: float, window_ends: float) -> bool:
+    """One more under ``key`` if fewer than ``limit`` were counted: whether it was. One
+    ``UPDATE`` when the window's counter exists, as it does for all but a window's first request;
+    the database serialises concurrent increments of a row, so no count is lost."""
+    with_room = RateLimitCounter.objects.filter(key=key, count__lt=limit)
+    if with_room.update(count=F("count") + 1):
+        return True
+    counter, created = RateLimitCounter.objects.get_or_create(
+        key=key, defaults={"expires_at": datetime.fromtimestamp(window_ends, UTC)}
+    )
+    if created:
+        # Once per key and window: forget the windows that have ended (an indexed range).
+        RateLimitCounter.objects.filter(expires_at__lt=datetime.fromtimestamp(now, UTC)).delete()
+        return limit >= 1
+    # Another request created it since the UPDATE (then count on it), or the budget is spent.
+    return counter.count < limit and bool(with_room.update(count=F("count") + 1))
+
+
 class TokenRequestThrottle(ApiClientRateThrottle):
-    """Token requests per client id and address (``TOKEN_THROTTLE_RATE``), refused ones included.
+    """Token requests per client id and address (``TOKEN_THROTTLE_RATE``), wrong secrets included.
 
     Every token request checks the client's secret with Django's password hasher, a quarter of a
     second of CPU by design: without a limit, anyone who knows a client id (they are not secret)
@@ -102,8 +124,9 @@ class TokenRequestThrottle(ApiClientRateThrottle):
         return settings.TOKEN_THROTTLE_RATE
 
     def allow_request(self, request, view) -> bool:
-        counts = [self.counted(self.key_for(request, client_id)) for client_id in named_client_ids(request)]
-        return max(counts) <= self.num_requests
+        # Every name counted (a list, not all() on a generator): one past its limit refuses.
+        counted = [self.counted(self.key_for(request, client_id)) for client_id in named_client_ids(request)]
+        return all(counted)
 
     def key_for(self, request, client_id: str) -> str:
         # Hashed: the client id is the caller's text, and cache keys must be short and plain.

@@ -11,11 +11,17 @@ def fast_password_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
-def no_requests_counted():
-    """Each test starts with no rate-limit counts (they live in the cache, by client and address)."""
+def no_requests_counted(settings):
+    """Rate limits count in this process's memory here (in production: the database, or Redis),
+    and each test starts with no counts."""
     from django.core.cache import caches
 
-    caches["default"].clear()
+    settings.CACHES = {
+        **settings.CACHES,
+        "rate-limits": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "rate-limits"},
+    }
+    settings.RATE_LIMIT_CACHE = "rate-limits"
+    caches["rate-limits"].clear()
     caches["tokens"].clear()  # rolled-back rows send no signal to forget theirs
 
 

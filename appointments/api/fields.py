@@ -112,9 +112,14 @@ class StrictChoiceField(serializers.ChoiceField):
 
 
 class StrictIntegerField(serializers.IntegerField):
+    """A JSON integer. As in JSON Schema (the published schema's "integer"), a number with a zero
+    fraction, such as 5.0, is one."""
+
     default_error_messages = {"invalid": "Must be an integer."}
 
     def to_internal_value(self, data):
+        if isinstance(data, float) and data.is_integer():
+            data = int(data)
         if isinstance(data, bool) or not isinstance(data, int):
             self.fail("invalid")
         return super().to_internal_value(data)

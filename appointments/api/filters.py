@@ -6,8 +6,13 @@ from django import forms
 from django_filters.rest_framework import DjangoFilterBackend
 
 from ..models import Appointment, AppointmentParticipant
-from ..selectors import parse_id
+from ..selectors import ID_MAX_DIGITS, parse_id
 from .fields import InvalidDateTime, parse_rfc3339
+
+# Values per array filter. With every filter at it, ids of 18 digits and external ids of 255 ASCII
+# characters, the request line stays within gunicorn's 8,190 bytes (tests/appointments/
+# test_reads.py sends it): a longer one would be answered by gunicorn, in HTML, before the app.
+MAX_FILTER_VALUES = 10
 
 
 class BracketArrayWidget(forms.Widget):
@@ -23,20 +28,31 @@ class BracketArrayWidget(forms.Widget):
 class StringListField(forms.Field):
     widget = BracketArrayWidget
 
-    def __init__(self, *args, choices=None, **kwargs):
+    def __init__(self, *args, choices=None, max_length=None, **kwargs):
         self.choices = choices
+        self.max_length = max_length
         super().__init__(*args, **kwargs)
 
-    def to_python(self, value):
-        return [item for item in value or [] if item]
-
-    def validate(self, value):
-        super().validate(value)
-        unknown = [item for item in value if self.choices is not None and item not in self.choices]
-        if unknown:
+    def clean(self, value):
+        # Every value given counts, empty ones included, as the schema's maxItems and enum read
+        # them; an empty one is then left out (to_python).
+        value = value or []
+        if len(value) > MAX_FILTER_VALUES:
+            raise forms.ValidationError(
+                "At most %(max)d values.", code="max_length", params={"max": MAX_FILTER_VALUES}
+            )
+        if self.max_length is not None and any(len(item) > self.max_length for item in value):
+            raise forms.ValidationError(
+                "Each value has at most %(max)d characters.", code="max_length", params={"max": self.max_length}
+            )
+        if self.choices is not None and any(item not in self.choices for item in value):
             raise forms.ValidationError(
                 "Must be one of: %(choices)s.", code="invalid_choice", params={"choices": ", ".join(self.choices)}
             )
+        return super().clean(value)
+
+    def to_python(self, value):
+        return [item for item in value or [] if item]
 
 
 class ArrayFilter(django_filters.Filter):
@@ -45,9 +61,9 @@ class ArrayFilter(django_filters.Filter):
 
     field_class = StringListField
 
-    def __init__(self, *args, ids: bool = False, choices=None, **kwargs):
+    def __init__(self, *args, ids: bool = False, choices=None, max_length=None, **kwargs):
         self.ids = ids
-        super().__init__(*args, choices=choices, **kwargs)
+        super().__init__(*args, choices=choices, max_length=ID_MAX_DIGITS if ids else max_length, **kwargs)
 
     def clean_values(self, values: list[str]) -> list:
         # A value that cannot be an id matches nothing, rather than being an error.
@@ -81,7 +97,7 @@ AppointmentFilter = type(
     (django_filters.FilterSet,),
     {
         "id": ArrayFilter(field_name="pk", ids=True),
-        "external-id": ArrayFilter(field_name="external_id"),
+        "external-id": ArrayFilter(field_name="external_id", max_length=Appointment._meta.get_field("external_id").max_length),
         "status": ArrayFilter(field_name="status", choices=Appointment.Status.values),
         "meeting-type": ArrayFilter(field_name="meeting_type", choices=Appointment.MeetingType.values),
         "subject-id": ArrayFilter(field_name="subject_id", ids=True),

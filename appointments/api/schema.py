@@ -7,22 +7,25 @@ be, no others. Error responses (``core.schema``) are generated from the exceptio
 """
 
 from drf_spectacular.extensions import OpenApiSerializerExtension
+from drf_spectacular.plumbing import ResolvedComponent
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_serializer
 from rest_framework import serializers
 
+from core.languages import API_LANGUAGES
 from core.schema import error_responses
 
 from ..idempotency import HEADER as IDEMPOTENCY_HEADER
 from ..idempotency import MAX_KEY_LENGTH, REPLAYED_HEADER
 from ..models import Appointment, AppointmentParticipant
 from .fields import StrictSerializer
-from .filters import AppointmentFilter, AppointmentTimeFilter
+from .filters import MAX_FILTER_VALUES, AppointmentFilter, AppointmentTimeFilter
 from .serializers import (
     CancelRequestSerializer,
     GeolocationSerializer,
     InviteRequestSerializer,
     NoPropertiesRequestSerializer,
     RescheduleRequestSerializer,
+    TranslationListSerializer,
     TranslationSerializer,
 )
 
@@ -53,7 +56,34 @@ class StrictSerializerExtension(OpenApiSerializerExtension):
             # ever written back either).
             if isinstance(field, serializers.CharField):
                 schema["properties"][name].setdefault("pattern", PLAIN_TEXT)
+            if isinstance(field, TranslationListSerializer):
+                schema["properties"][name].update(
+                    maxItems=len(API_LANGUAGES), allOf=[_one_value_per_language(auto_schema)]
+                )
         return schema
+
+
+def _one_value_per_language(auto_schema) -> dict:
+    """The reference to a schema for "no two items share a language". JSON Schema has no
+    uniqueness by property; it can say that at most one item holds each language."""
+    component = ResolvedComponent(
+        name="OneValuePerLanguage",
+        type=ResolvedComponent.SCHEMA,
+        object="OneValuePerLanguage",
+        schema={
+            "description": "Each language at most once (a repeated one is 400 NOT_UNIQUE).",
+            "allOf": [
+                {
+                    "contains": {"properties": {"language": {"const": code}}, "required": ["language"]},
+                    "minContains": 0,
+                    "maxContains": 1,
+                }
+                for code in API_LANGUAGES
+            ],
+        },
+    )
+    auto_schema.registry.register_on_missing(component)
+    return component.ref
 
 
 # --- Documentation-only serializers for the representation ---------------------------------------
@@ -280,7 +310,9 @@ EXAMPLE_STATUS_INVALID = _error_example(
 
 def _filter_items(field) -> dict:
     choices = field.extra.get("choices")
-    return {"type": "string", "enum": list(choices)} if choices else {"type": "string", "pattern": PLAIN_TEXT}
+    if choices:
+        return {"type": "string", "enum": list(choices)}
+    return {"type": "string", "maxLength": field.extra["max_length"], "pattern": PLAIN_TEXT}
 
 
 def list_schema(*, default_limit: int, max_limit: int, max_offset: int):
@@ -289,12 +321,14 @@ def list_schema(*, default_limit: int, max_limit: int, max_offset: int):
         tags=["appointments"],
         summary="List appointments",
         description=(
-            "Newest first. Array filters take the `name[]=value` form only (repeatable). `from` and "
-            "`to` (RFC 3339 with an offset) list the appointments whose time overlaps `[from, to)`; "
-            "with either, appointments without a time (invites) are left out. 400 codes: "
-            "`INVALID_TYPE`, `TOO_SMALL`, `TOO_LARGE` (`offset`, `limit`, or a date-time from year "
-            "9999 on), `INVALID_ENUM` (an enum filter's value), `INVALID_FORMAT` (a filter without its "
-            "brackets, or `from`/`to` not RFC 3339 with an offset)."
+            "Newest first. Array filters take the `name[]=value` form only (repeatable), at most "
+            f"{MAX_FILTER_VALUES} values each. The request line must stay within 8,190 bytes: with every "
+            "filter at its cap and ASCII values it does. `from` and `to` (RFC 3339 with an offset) list "
+            "the appointments whose time overlaps `[from, to)`; with either, appointments without a "
+            "time (invites) are left out. 400 codes: `INVALID_TYPE`, `TOO_SMALL`, `TOO_LARGE` "
+            "(`offset`, `limit`, or a date-time from year 9999 on), `TOO_LONG` (too many values, or "
+            "too long a value), `INVALID_ENUM` (an enum filter's value), `INVALID_FORMAT` (a filter "
+            "without its brackets, or `from`/`to` not RFC 3339 with an offset)."
         ),
         parameters=[
             OpenApiParameter(
@@ -311,8 +345,10 @@ def list_schema(*, default_limit: int, max_limit: int, max_offset: int):
             ),
             *(
                 OpenApiParameter(
-                    f"{name}[]", {"type": "array", "items": _filter_items(field)}, explode=True, style="form",
-                    description=f"Only appointments whose {name} is one of these.",
+                    f"{name}[]",
+                    {"type": "array", "items": _filter_items(field), "maxItems": MAX_FILTER_VALUES},
+                    explode=True, style="form",
+                    description=f"Only appointments whose {name} is one of these (at most {MAX_FILTER_VALUES}).",
                 )
                 for name, field in AppointmentFilter.base_filters.items()
             ),
@@ -569,3 +605,24 @@ no_show_schema = _action_schema(
         ("Not started", 422, _NOT_STARTED),
     ],
 )
+
+
+def add_links(result, generator, request, public):
+    """Postprocessing hook: OpenAPI links from a created invite to its reads, so that clients (and
+    stateful fuzzing) can follow a 201 to the appointment it describes."""
+    invite = result["paths"].get("/api/enterprises/{enterprise}/appointments/_actions/invite", {}).get("post")
+    if invite is None:
+        return result
+    invite["responses"]["201"]["links"] = {
+        "GetCreatedAppointment": {
+            "operationId": "appointments_retrieve",
+            "parameters": {"enterprise": "$request.path.enterprise", "id": "$response.body#/data/id"},
+            "description": "The appointment the invite created.",
+        },
+        "ListCreatedAppointment": {
+            "operationId": "appointments_list",
+            "parameters": {"enterprise": "$request.path.enterprise", "id[]": "$response.body#/data/id"},
+            "description": "The list, filtered to the appointment the invite created.",
+        },
+    }
+    return result

@@ -293,8 +293,11 @@ def appointment_representation(
     appointment: Appointment, preference: LanguagePreference, default_language: str = "en"
 ) -> dict:
     """The contract's appointment object. Select ``location`` and prefetch ``participants`` to
-    render a list without a query per appointment."""
+    render a list without a query per appointment (a new one has its ``participant_list``)."""
     location = appointment.location
+    participants = getattr(appointment, "participant_list", None)
+    if participants is None:
+        participants = appointment.participants.all()
     return {
         "id": str(appointment.pk),
         "externalId": appointment.external_id,
@@ -311,7 +314,7 @@ def appointment_representation(
                 "videoUrl": participant.video_url,
                 "videoTestUrl": participant.video_test_url,
             }
-            for participant in appointment.participants.all()
+            for participant in participants
         ],
         "answers": [],
         "callbackRequest": reference(appointment.callback_request_id),

@@ -110,7 +110,11 @@ def test_a_key_abandoned_by_a_dead_worker_is_taken_over(acme, api, settings):
     assert Appointment.objects.count() == 1
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite lets one writer in at a time")
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="SQLite lets one writer in at a time: no other worker can take the key over while this "
+    "request's transaction is open",
+)
 def test_a_key_taken_over_mid_request_creates_nothing(transactional_db, acme, api, nominatim):
     """This worker stalled (here: on the geocoder) past the lock timeout and another took its key
     over: its appointment is written in the transaction that binds the key, so it is rolled back

@@ -122,6 +122,13 @@ def test_non_nullable_property_refuses_null(acme, api, pointer):
     assert violations(post_invite(api, put(full_body(acme), pointer, None))) == {(pointer, "NOT_NULLABLE")}
 
 
+def test_a_number_with_a_zero_fraction_is_an_integer(acme, api):
+    """As JSON Schema reads the schema's "integer" (found by fuzzing: 259.0 was refused)."""
+    response = post_invite(api, {**full_body(acme), "trailingBufferTime": 15.0})
+    assert response.status_code == 201, response.content
+    assert response.json()["data"]["trailingBufferTime"] == 15
+
+
 @pytest.mark.parametrize(
     "pointer, value",
     [

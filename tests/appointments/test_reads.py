@@ -91,7 +91,9 @@ def test_list_rejects_bad_pagination_with_the_documented_codes(api, params, code
     assert (entry["code"], entry["arguments"]) == (code, {"pointer": f"/{next(iter(params))}"})
 
 
-@pytest.mark.parametrize("name, value", [("status[]", "CANCELLED_BY_MOON"), ("meeting-type[]", "office")])
+@pytest.mark.parametrize(
+    "name, value", [("status[]", "CANCELLED_BY_MOON"), ("meeting-type[]", "office"), ("meeting-type[]", "")]
+)
 def test_an_unknown_enum_value_in_a_filter_is_a_400(api, invites, name, value):
     response = api.get(LIST, {name: value})
     assert response.status_code == 400
@@ -104,6 +106,27 @@ def test_a_filter_without_brackets_is_a_400_not_ignored(api, invites, name):
     assert response.status_code == 400
     (entry,) = response.json()["errors"]
     assert (entry["code"], entry["arguments"]) == ("INVALID_FORMAT", {"pointer": f"/{name}"})
+
+
+@pytest.mark.parametrize("name", ["id[]", "external-id[]", "status[]", "customer-id[]"])
+def test_a_filter_takes_at_most_10_values(api, invites, name):
+    values = ["OUTGOING_INVITE"] * 10 if name == "status[]" else [str(n) for n in range(10)]
+    assert api.get(LIST, {name: values}).status_code == 200
+
+    response = api.get(LIST, {name: [*values, values[0]]})
+
+    assert response.status_code == 400
+    (entry,) = response.json()["errors"]
+    assert (entry["code"], entry["arguments"]) == ("TOO_LONG", {"pointer": f"/{name[:-2]}"})
+    assert entry["message"] == "At most 10 values."
+
+
+@pytest.mark.parametrize(("name", "longest"), [("id[]", "9" * 18), ("external-id[]", "é" * 255)])
+def test_a_filter_value_may_be_as_long_as_what_it_matches(api, invites, name, longest):
+    assert api.get(LIST, {name: longest}).status_code == 200
+    response = api.get(LIST, {name: longest + "9"})
+    assert response.status_code == 400
+    assert [entry["code"] for entry in response.json()["errors"]] == ["TOO_LONG"]
 
 
 def test_list_limit_up_to_1000(api, invites):
@@ -164,7 +187,9 @@ def test_list_query_count_does_not_grow_with_items(acme, api, invites):
     assert count(1, **every_filter) == (4, 1)  # token, total, page, participants
     for n in range(30):
         post_invite(api, acme.invite_body(meetingType="VIDEO", externalId="bench"))
-    every_filter["id[]"] = [str(pk) for pk in Appointment.objects.values_list("pk", flat=True)]
+    every_filter["id[]"] = [str(pk) for pk in Appointment.objects.values_list("pk", flat=True)[:10]]
+    assert count(25, **every_filter) == (4, 10)
+    del every_filter["id[]"]
     assert count(25, **every_filter) == (4, 25)
     assert count(25, **{"listing-id[]": str(acme.listing.pk), "lead-segment-id[]": "0", "callback-request-id[]": "0"}) == (3, 0)
 

@@ -7,12 +7,11 @@ import time
 import uuid
 
 import pytest
-from django.core.cache import cache
-from django.core.management import call_command
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser
 
 from appointments.models import Appointment
+from core.models import RateLimitCounter
 from core.parsers import BoundedJSONParser
 from core.throttling import ApiClientRateThrottle
 from tests.support import invite_url, post_invite
@@ -112,11 +111,9 @@ class Clock:
 @pytest.fixture
 def throttle(settings, monkeypatch):
     settings.API_THROTTLE_RATE = "3/min"
-    cache.clear()
     clock = Clock(1_800_000_015.0)  # 15 s into a minute
     monkeypatch.setattr(ApiClientRateThrottle, "timer", clock)
-    yield clock
-    cache.clear()
+    return clock
 
 
 def test_each_api_client_is_rate_limited_with_retry_after(acme, throttle):
@@ -152,31 +149,55 @@ def redis_reachable() -> bool:
         return False
 
 
-@pytest.mark.parametrize(
-    "backend, location",
-    [
-        ("django.core.cache.backends.locmem.LocMemCache", "throttle_test_cache"),
-        ("django.core.cache.backends.db.DatabaseCache", "throttle_test_cache"),
-        ("django.core.cache.backends.redis.RedisCache", TEST_REDIS_URL),
-    ],
-)
-def test_a_counter_lives_as_long_as_its_window(acme, throttle, settings, backend, location):
-    """The database cache has no increment of its own; Django's fallback would store the counter
-    with the cache's default timeout (1 s here), and the budget would come back within the hour.
-    The others increment the counter that the window's first request created with its timeout."""
-    if "Redis" in backend and not redis_reachable():
+# Where counters live: the database by default, Redis when CACHE_URL names it; memory in tests.
+STORES = {
+    "database": None,
+    "redis": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": TEST_REDIS_URL},
+    "memory": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "throttle_test_cache"},
+}
+
+
+@pytest.fixture(params=STORES)
+def counter_store(request, settings):
+    """Rate limits counted in each store; the cache stores with a timeout of 1 s by default, and
+    a key prefix of this test's own."""
+    store = STORES[request.param]
+    if request.param == "redis" and not redis_reachable():
         pytest.skip(f"no Redis server at {TEST_REDIS_URL}")
-    settings.CACHES = {
-        **settings.CACHES,
-        "default": {"BACKEND": backend, "LOCATION": location, "TIMEOUT": 1, "KEY_PREFIX": uuid.uuid4().hex},
-    }
+    if store is None:
+        settings.RATE_LIMIT_CACHE = None
+    else:
+        settings.CACHES = {**settings.CACHES, "counters": {**store, "TIMEOUT": 1, "KEY_PREFIX": uuid.uuid4().hex}}
+        settings.RATE_LIMIT_CACHE = "counters"
+    return request.param
+
+
+def test_a_counter_lives_as_long_as_its_window(acme, throttle, settings, counter_store):
+    """A cache's default timeout (1 s here) must not end a counter within its window: the budget
+    would come back within the hour."""
     settings.API_THROTTLE_RATE = "3/hour"
-    if "DatabaseCache" in backend:
-        call_command("createcachetable", "throttle_test_cache", verbosity=0)
     api = acme.api()
     assert [api.get(LIST_URL).status_code for _ in range(4)] == [200, 200, 200, 429]
     time.sleep(1.1)  # past the cache's default timeout; the throttle's frozen clock stays in its hour
     assert api.get(LIST_URL).status_code == 429
+
+
+def test_every_store_counts_each_window_afresh(acme, throttle, counter_store):
+    api, other = acme.api(), acme.api()
+    for _minute in range(3):
+        assert [api.get(LIST_URL).status_code for _ in range(5)] == [200, 200, 200, 429, 429]
+        assert other.get(LIST_URL).status_code == 200
+        throttle.now += 60
+
+
+def test_the_database_keeps_only_the_counters_of_current_windows(acme, throttle, settings):
+    settings.RATE_LIMIT_CACHE = None
+    api = acme.api()
+    for _minute in range(5):
+        api.get(LIST_URL)
+        throttle.now += 60
+    api.get(LIST_URL)
+    assert [counter.count for counter in RateLimitCounter.objects.all()] == [1]
 
 
 def test_refused_requests_count_too(acme, throttle):

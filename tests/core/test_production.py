@@ -2,12 +2,15 @@
 correlation id, and the health check reports the database."""
 
 import json
+import runpy
 import secrets
 import subprocess
 import sys
+import urllib.parse
 
 import pytest
 
+from participants.models import Enterprise
 from tests.live_server import ROOT, access_token, gunicorn, http, production_env
 
 HTTPS = {"X-Forwarded-Proto": "https"}  # as the TLS-terminating reverse proxy sets it
@@ -77,6 +80,44 @@ def test_api_errors_are_json_with_debug_off(production_server):
     unauthenticated = http("GET", f"{production_server.url}/api/enterprises/acme/appointments", headers=HTTPS)
     assert unauthenticated.status == 401
     assert unauthenticated.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+def longest_documented_list_url(schema: dict, slug: str) -> str:
+    """The list's path and query with every parameter at its documented maximum: each array filter
+    at maxItems values of its longest value (digits, or the longest enum member), date-times with
+    microseconds and an offset, brackets percent-encoded as a client's URL encoder writes them."""
+    operation = schema["paths"]["/api/enterprises/{enterprise}/appointments"]["get"]
+    query = []
+    for parameter in operation["parameters"]:
+        if parameter["in"] != "query":
+            continue
+        shape = parameter["schema"]
+        if shape["type"] == "array":
+            items = shape["items"]
+            longest = max(items["enum"], key=len) if "enum" in items else "9" * items["maxLength"]
+            query += [(parameter["name"], longest)] * shape["maxItems"]
+        elif shape.get("format") == "date-time":
+            query.append((parameter["name"], "2026-12-07T09:30:00.123456+01:00"))  # RFC 3339 at its longest
+        else:
+            query.append((parameter["name"], str(shape["maximum"])))
+    return f"/api/enterprises/{slug}/appointments?{urllib.parse.urlencode(query)}"
+
+
+def test_the_longest_documented_list_request_reaches_the_app(production_server):
+    """gunicorn answers a request line it finds too long itself, in HTML: every filter at its cap,
+    in the longest enterprise slug there can be, must fit."""
+    token = access_token(production_server.url, "acme-read-write", "acme-read-write-demo-secret", **HTTPS)
+    schema = http("GET", f"{production_server.url}/api/schema/?format=json", headers=HTTPS).json()
+    slug_length = Enterprise._meta.get_field("slug").max_length
+    url = longest_documented_list_url(schema, "a" * slug_length)
+    assert len(f"GET {url} HTTP/1.1") <= runpy.run_path(str(ROOT / "config" / "gunicorn.py"))["limit_request_line"]
+
+    for slug in ("a" * slug_length, "acme"):
+        response = http("GET", production_server.url + longest_documented_list_url(schema, slug),
+                        headers={**HTTPS, "Authorization": f"Bearer {token}"})
+        assert response.headers["Content-Type"] == "application/json", response.body[:200]
+    assert response.status == 200
+    assert response.json()["data"] == []
 
 
 def test_logs_are_json_lines_with_the_correlation_id(production_server):

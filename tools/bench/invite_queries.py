@@ -1,6 +1,6 @@
 """Print, as JSON, the SQL queries of one whole API invite request with 2 and with 10 participants
-(the token's lookup included), on the database in DATABASE_URL. Run by invite_load.py; it writes
-two appointments and their rows there."""
+(the token's lookup and the rate limit's counter included), on the database in DATABASE_URL. Run
+by invite_load.py; it writes two appointments and their rows there."""
 
 import json
 import os
@@ -54,6 +54,8 @@ def main():
             "location": {"countryCode": "BE", "geolocation": {"latitude": 51.05, "longitude": 3.72},
                          "translations": {"city": [{"language": "en", "value": "Ghent"}]}},
         }
+        # The window's rate-limit counter exists, as for all but a client's first request in it.
+        api.get("/api/enterprises/acme/appointments?limit=1", SERVER_NAME="127.0.0.1")
         caches["tokens"].clear()  # the token looked up, as on a client's first request to this process
         with CaptureQueriesContext(connection) as queries:
             response = api.post("/api/enterprises/acme/appointments/_actions/invite", body, format="json", SERVER_NAME="127.0.0.1")
