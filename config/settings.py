@@ -36,6 +36,9 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI / ReDoc assets served by us, no CDN
     "axes",  # failed staff logins, counted in the database
+    # Background work: Django's tasks API (the backport on 5.2) and its database backend's table.
+    "django_tasks",
+    "django_tasks_db",
     "locations",
     "participants",
     "appointments",
@@ -182,6 +185,24 @@ VIDEO_BASE_URL = env("VIDEO_BASE_URL", default="https://video.example.com/")
 # this service (`make run` sets it from HOST and PORT). A link works INVITE_LINK_TTL days.
 PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", default="http://127.0.0.1:8000")
 INVITE_LINK_TTL = timedelta(days=env.int("INVITE_LINK_TTL", default=30))
+
+# --- Background work -------------------------------------------------------------------------------
+# Jobs run on Django's tasks API. TASKS_BACKEND "database" (the default): jobs are rows in this
+# database, run by `manage.py db_worker`. "rq": jobs go to Redis (REDIS_URL, or RQ_QUEUES as JSON in
+# django-rq's format), run by `manage.py rqworker --with-scheduler`, on any number of machines.
+TASKS_BACKEND = env.str("TASKS_BACKEND", default="database")
+if TASKS_BACKEND == "database":
+    TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+elif TASKS_BACKEND == "rq":
+    INSTALLED_APPS += ["django_rq", "django_tasks_rq"]
+    REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
+    RQ_QUEUES = env.json("RQ_QUEUES", default={"default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 300}})
+    # django-tasks-rq's job class runs the tasks; a worker that does not fork keeps its database
+    # connection from one job to the next.
+    RQ = {"JOB_CLASS": "django_tasks_rq.Job", "WORKER_CLASS": "rq.worker.SimpleWorker"}
+    TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
+else:
+    raise environ.ImproperlyConfigured("TASKS_BACKEND must be 'database' or 'rq'")
 
 # --- Geocoding -----------------------------------------------------------------------------------
 # GEOCODER is "offline" (the embedded GeoNames gazetteer, city level, no network) or names any
