@@ -29,6 +29,7 @@ from core.errors import DomainError
 from core.languages import API_LANGUAGES, to_storage
 from locations.geocoding import Address, geocode, resolve_time_zone
 from locations.models import Location
+from notifications.services import change_messages_write, invite_messages_write
 from participants.models import Customer, Employee, Enterprise
 
 from availability.selectors import availability_rules
@@ -348,6 +349,15 @@ def _save(*, enterprise: Enterprise, actor: Actor, drafts: list[InviteDraft]) ->
             for participant, person in draft.participants
         ]
     )
+    # Each customer's invite message, sent after commit: one more INSERT for the whole batch.
+    invite_messages_write(
+        recipients=[
+            (appointment.pk, person.pk)
+            for appointment, draft in zip(appointments, drafts)
+            for participant, person in draft.participants
+            if participant.type == AppointmentParticipant.Type.CUSTOMER
+        ]
+    )
     return appointments
 
 
@@ -538,7 +548,7 @@ def _transition(
 ) -> Appointment:
     """Save the appointment in status ``to`` with ``changes``, who changed it, and a history row."""
     now = timezone.now()
-    AppointmentStatusChange.objects.create(
+    change = AppointmentStatusChange.objects.create(
         appointment=appointment,
         action=action,
         from_status=appointment.status,
@@ -557,7 +567,9 @@ def _transition(
     for name, value in changes.items():
         setattr(appointment, name, value)
     appointment.save(update_fields=list(changes))
+    change_messages_write(appointment=appointment, change=change)  # who hears of it, sent after commit
     logger.info(
         "Appointment %s: %s, now %s, by %s %s via %s", appointment.pk, action, to, actor.type, actor.id, actor.channel
     )
     return appointment
+

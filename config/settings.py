@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "appointments",
     "availability",
     "invitations",
+    "notifications",
 ]
 
 MIDDLEWARE = [
@@ -203,6 +204,30 @@ elif TASKS_BACKEND == "rq":
     TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
 else:
     raise environ.ImproperlyConfigured("TASKS_BACKEND must be 'database' or 'rq'")
+
+# --- Messages (notifications/) ---------------------------------------------------------------------
+# Mail goes through Django's e-mail backends, chosen by EMAIL_URL (django-environ): smtp://user:
+# password@host:587 (smtp+tls://, smtp+ssl://), consolemail:// (the default: printed on the
+# worker's console), filemail://, memorymail://, dummymail://.
+vars().update({name: value for name, value in env.email_url("EMAIL_URL", default="consolemail://").items() if value is not None})
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Invites <invites@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+# Customers get a reminder this many hours before an accepted appointment starts (0: none); the
+# sweep (`manage.py send_due_messages`, every minute) writes and sends it.
+REMINDER_BEFORE = timedelta(hours=env.float("REMINDER_BEFORE", default=24))
+# A message that could not be sent is tried again after MESSAGE_RETRY_BASE seconds, doubling each
+# time up to MESSAGE_RETRY_MAX, and given up (FAILED) after MESSAGE_MAX_ATTEMPTS attempts (about a
+# day with the defaults).
+MESSAGE_RETRY_BASE = env.int("MESSAGE_RETRY_BASE", default=30)
+MESSAGE_RETRY_MAX = env.int("MESSAGE_RETRY_MAX", default=3600)
+MESSAGE_MAX_ATTEMPTS = env.int("MESSAGE_MAX_ATTEMPTS", default=30)
+# Seconds a worker holds a message it is sending. Past that, its worker is taken for dead, and the
+# message, which may have been sent, is marked UNCERTAIN instead of being sent again. Keep it well
+# above EMAIL_TIMEOUT.
+MESSAGE_SEND_LEASE = env.int("MESSAGE_SEND_LEASE", default=300)
+# How often RQ's own scheduler (`manage.py rqcron notifications.cron`) runs the sweep, in seconds.
+MESSAGE_SWEEP_INTERVAL = env.int("MESSAGE_SWEEP_INTERVAL", default=60)
 
 # --- Geocoding -----------------------------------------------------------------------------------
 # GEOCODER is "offline" (the embedded GeoNames gazetteer, city level, no network) or names any
