@@ -15,7 +15,9 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# The translations (locale/*/LC_MESSAGES/django.po) compiled to .mo files: only those that changed.
 install: $(STAMP)
+	$(BIN)/python manage.py compilemessages --ignore=.venv -v 0
 
 migrate: install
 	$(BIN)/python manage.py migrate --noinput
@@ -36,10 +38,12 @@ test: install browser-deps
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # Everything the commands above write: the virtualenv, the SQLite database, collected static files,
-# the geocoding index (var/), the package metadata and the test tools' caches.
+# the compiled translations, the geocoding index (var/), the package metadata and the test tools'
+# caches.
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles var build *.egg-info .pytest_cache .hypothesis .schemathesis
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
+	find locale -name "*.mo" -delete
 
 # --- Production server and API fuzzing ------------------------------------------------------------
 # `make serve`: gunicorn (config/gunicorn.py; workers = WEB_CONCURRENCY or cores + 1) on the

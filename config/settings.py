@@ -127,6 +127,9 @@ MODELTRANSLATION_DEFAULT_LANGUAGE = "en"
 # Translated fields are stored per language and never silently filled from another language:
 # the API decides fallbacks itself from Accept-Language.
 MODELTRANSLATION_FALLBACK_LANGUAGES = {"default": ()}
+# Our translations (the messages sent to customers and staff): locale/<language>/LC_MESSAGES/
+# django.po in the repository, compiled by `make install` (manage.py compilemessages).
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

@@ -91,7 +91,7 @@ def people(acme, settings):
     return acme
 
 
-@pytest.mark.parametrize("language", ["en"])
+@pytest.mark.parametrize("language", ["en", "nl", "el", "ja"])
 def test_every_kind_in_the_recipients_language_and_zone(people, smtp, settings, language):
     acme = people
     give_addresses(acme, customer_language=language, customer_zone=ZONES[language])
