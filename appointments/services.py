@@ -573,3 +573,22 @@ def _transition(
     )
     return appointment
 
+
+# --- Sending the invite again --------------------------------------------------------------------
+
+RESEND_INVITE_FROM = (Status.OUTGOING_INVITE, Status.ALTERNATIVE_DATE_REQUESTED)
+
+
+def appointment_resend_invite(
+    *, enterprise: Enterprise, appointment_id: int, actor: Actor, message: str | None = None
+) -> Appointment:
+    """Invite the customers again, each with a new link that stops every older one (issued when
+    the message is sent): an invite stays OUTGOING_INVITE, one where no time suited the customer
+    (ALTERNATIVE_DATE_REQUESTED) becomes OUTGOING_INVITE again. ``message`` is shown in the
+    invite instead of the appointment's own message."""
+    with transaction.atomic():
+        appointment = _locked(enterprise, appointment_id)
+        _require_status(appointment, RESEND_INVITE_FROM)
+        return _transition(
+            appointment, actor, action="resend-invite", to=Status.OUTGOING_INVITE, message=message or ""
+        )

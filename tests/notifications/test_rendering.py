@@ -15,6 +15,7 @@ from appointments.services import (
     appointment_accept,
     appointment_cancel,
     appointment_reschedule,
+    appointment_resend_invite,
     invite_create,
 )
 from core.languages import to_storage
@@ -183,17 +184,20 @@ def test_calendar_files_update_one_event(people, smtp, settings):
         assert calendar_of(found[(kind, "CUSTOMER")][0]) is None
 
 
-def test_the_invite_link_opens_the_invite(people, smtp, client):
+def test_the_invite_link_opens_the_invite_and_a_resent_one_replaces_it(people, smtp, client):
     give_addresses(people)
-    invite(people, message="Bring your ID")
+    appointment = invite(people, message="Bring your ID")
+    send_pending()
+    act(appointment_resend_invite, people, appointment, message="Still interested?")
     send_pending()
 
-    (email,) = smtp.messages
-    text, html = bodies(email)
-    link = _link(text)
-    assert link.startswith("http://testserver/i/") and link in html  # the button and its fallback
-    assert "Bring your ID" in text
-    assert client.get(link.removeprefix("http://testserver")).status_code == 200
+    first, second = smtp.messages
+    links = [_link(bodies(email)[0]) for email in (first, second)]
+    assert all(link.startswith("http://testserver/i/") for link in links)
+    assert "Bring your ID" in bodies(first)[0] and "Still interested?" in bodies(second)[0]
+    assert client.get(links[1].removeprefix("http://testserver")).status_code == 200
+    assert client.get(links[0].removeprefix("http://testserver")).status_code == 404  # the older stopped working
+    assert links[1] in bodies(second)[1]  # the HTML's button and fallback
 
 
 def _link(text: str) -> str:

@@ -7,11 +7,13 @@ from django_tasks_db.models import DBTaskResult
 
 from appointments.models import Appointment, AppointmentStatusChange
 from appointments.services import (
+    AppointmentStatusInvalid,
     ParticipantInput,
     appointment_accept,
     appointment_cancel,
     appointment_complete,
     appointment_reschedule,
+    appointment_resend_invite,
     invites_create,
 )
 from availability.services import AppointmentNoAvailability
@@ -102,6 +104,35 @@ class TestWho:
         count = Message.objects.count()
         act(appointment_complete, acme, appointment)
         assert Message.objects.count() == count
+
+
+@pytest.mark.django_db
+class TestResendInvite:
+    def test_an_invite_is_sent_again_with_its_message(self, acme):
+        appointment = invite(acme, message="Bring your ID")
+        resent = act(appointment_resend_invite, acme, appointment, message="Still interested?")
+
+        assert resent.status == "OUTGOING_INVITE"
+        change = AppointmentStatusChange.objects.get(appointment=appointment)
+        assert (change.action, change.from_status, change.to_status, change.message, change.by_id) == (
+            "resend-invite", "OUTGOING_INVITE", "OUTGOING_INVITE", "Still interested?", STAFF.id
+        )
+        assert [(m.kind, m.note) for m in Message.objects.order_by("pk")] == [("INVITE", ""), ("INVITE", "Still interested?")]
+
+    def test_no_time_suited_the_customer_so_they_are_invited_again(self, acme):
+        appointment = invite(acme)
+        Appointment.objects.filter(pk=appointment.pk).update(status="ALTERNATIVE_DATE_REQUESTED")
+        assert act(appointment_resend_invite, acme, appointment).status == "OUTGOING_INVITE"
+        assert Message.objects.filter(kind="INVITE").count() == 2
+
+    @pytest.mark.parametrize("status", ["INCOMING_REQUEST", "ACCEPTED", "CANCELLED", "COMPLETED", "NO_SHOW"])
+    def test_other_statuses_are_refused_and_nothing_is_written(self, acme, status):
+        appointment = invite(acme)
+        Appointment.objects.filter(pk=appointment.pk).update(status=status)
+        with pytest.raises(AppointmentStatusInvalid) as refused:
+            act(appointment_resend_invite, acme, appointment)
+        assert refused.value.arguments["allowedStates"] == ["OUTGOING_INVITE", "ALTERNATIVE_DATE_REQUESTED"]
+        assert Message.objects.count() == 1 and not AppointmentStatusChange.objects.exists()
 
 
 class TestTransactions:
