@@ -27,7 +27,14 @@ migrate: install
 seed: migrate
 	$(BIN)/python manage.py seed_demo
 
+# The server, with a background worker (db_worker: the messages, mail printed on its console) and
+# the sweep (reminders, retries) beside it; Ctrl-C stops all three. Links in messages point here.
+PUBLIC_BASE_URL ?= http://$(HOST):$(PORT)
 run: seed
+	@export PUBLIC_BASE_URL=$(PUBLIC_BASE_URL); \
+	$(BIN)/python manage.py db_worker --no-reload --no-startup-delay & worker=$$!; \
+	$(BIN)/python manage.py send_due_messages --every 60 & sweep=$$!; \
+	trap 'kill $$worker $$sweep 2>/dev/null; wait' EXIT INT TERM; \
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 # The browser tests need Debian's chromium: installed once (as root, e.g. in CI), then skipped.
