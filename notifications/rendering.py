@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import datetime, timedelta
 from email.mime.text import MIMEText
 from email.utils import formataddr, parseaddr
@@ -17,7 +18,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import formats, timezone, translation
@@ -84,16 +84,18 @@ class Rendered:
     subject: str
 
 
-def message_render(message: Message) -> Rendered:
+def message_render(message: Message, participants: list[AppointmentParticipant] | None = None) -> Rendered:
     """Render ``message`` for its recipient. ``message.appointment`` should come with its
-    enterprise, subject, office location and location selected. An invite issues the recipient a
+    enterprise, subject and office location selected, and ``participants`` are the appointment's
+    with their customer and employee (loaded here if not given). An invite issues the recipient a
     new link here (the token is stored nowhere else), which revokes their older ones.
 
     Raises ``NotSendable`` when the recipient has no address or the message is out of date."""
     appointment = message.appointment
-    participants = list(
-        AppointmentParticipant.objects.filter(appointment=appointment).select_related("customer", "employee")
-    )
+    if participants is None:
+        participants = list(
+            AppointmentParticipant.objects.filter(appointment=appointment).select_related("customer", "employee")
+        )
     recipient = _recipient(message, participants)
     person = recipient.customer or recipient.employee
     if not person.email:
@@ -106,12 +108,10 @@ def message_render(message: Message) -> Rendered:
     if language not in API_LANGUAGES:
         language = enterprise.default_language
     zone = _zone(person.time_zone if for_customer else appointment.office.location.time_zone)
-    link = None
-    if message.kind == Kind.INVITE:
-        with transaction.atomic():  # the older links revoked and the new one saved together
-            link = invite_link_issue(appointment=appointment, customer=person)
+    link = invite_link_issue(appointment=appointment, customer=person) if message.kind == Kind.INVITE else None
 
-    with translation.override(to_storage(language)), timezone.override(zone):
+    # Every time is formatted here, in ``zone``; the templates convert none.
+    with translation.override(to_storage(language)):
         context = _context(message, appointment, participants, recipient, language, zone, link)
         subject = str(SUBJECTS[message.recipient_type][message.kind] % context["subject_values"])
         context["email_subject"] = subject
@@ -120,7 +120,7 @@ def message_render(message: Message) -> Rendered:
         html = render_to_string(f"{template}.html", context)
         calendar = _calendar(message, appointment, participants, zone, context)
 
-    from_name, from_address = parseaddr(settings.DEFAULT_FROM_EMAIL)
+    from_address = _address_of(settings.DEFAULT_FROM_EMAIL)
     email = EmailMultiAlternatives(
         subject=subject,
         body=text,
@@ -140,6 +140,12 @@ def message_render(message: Message) -> Rendered:
         part.add_header("Content-Disposition", "attachment", filename="appointment.ics")
         email.attach(part)
     return Rendered(email=email, address=person.email, language=language, subject=subject[:255])
+
+
+@lru_cache(maxsize=8)
+def _address_of(name_and_address: str) -> str:
+    """The address in ``Name <address>``."""
+    return parseaddr(name_and_address)[1]
 
 
 def message_id_header(message: Message, from_address: str) -> str:
@@ -234,10 +240,12 @@ def _place(appointment: Appointment, language: str, default_language: str) -> st
     address) for an office meeting, the address for one on location; nothing by phone or video."""
     if appointment.meeting_type not in (Appointment.MeetingType.OFFICE, Appointment.MeetingType.ON_LOCATION):
         return ""
-    location = appointment.location or appointment.office.location
+    office = appointment.office
+    # An office meeting is at the office's location: loaded with the office already.
+    location = office.location if appointment.location_id in (None, office.location_id) else appointment.location
     address = _address(location, language, default_language)
     if appointment.meeting_type == Appointment.MeetingType.OFFICE:
-        return f"{appointment.office.name}, {address}"
+        return f"{office.name}, {address}"
     return address
 
 
@@ -301,7 +309,7 @@ def _calendar(message, appointment, participants, zone, context) -> tuple[str, b
         lines.append(context["video_url"])
     if context["note"]:
         lines.append(context["note"])
-    _from_name, from_address = parseaddr(settings.DEFAULT_FROM_EMAIL)
+    from_address = _address_of(settings.DEFAULT_FROM_EMAIL)
     content = calendar_file(
         appointment=appointment,
         method=method,

@@ -20,14 +20,17 @@ logger = logging.getLogger(__name__)
 
 # Message ids per job: a batch (an import) is shared among the workers, and a job stays short.
 IDS_PER_JOB = 25
+# Messages one job sends at most: those it names, topped up with others that are due. A backlog
+# is then sent in batches over one mail connection, and the later jobs find their messages taken.
+MESSAGES_PER_JOB = 25
 
 
 @task
 def deliver_messages(message_ids: list[int]) -> dict[str, int]:
-    """Send these messages (those still due and not taken by another worker), and schedule a
-    retry for each that failed for now."""
+    """Send these messages (those still due and not taken by another worker) and other due ones
+    up to ``MESSAGES_PER_JOB``, and schedule a retry for each that failed for now."""
     _fresh_connections()
-    delivered = messages_deliver(message_ids)
+    delivered = messages_deliver(message_ids, others_due=max(MESSAGES_PER_JOB - len(message_ids), 0))
     for message_id, due in delivered.retry.items():
         enqueue_delivery([message_id], run_after=due)
     return delivered.counts()

@@ -42,8 +42,10 @@ class SmtpSink:
         self.host = "127.0.0.1"
         self.port = port or free_port()
         self.log = log
-        self.messages: list[EmailMessage] = []
+        self.raw: list[tuple[bytes, list[str]]] = []  # each message as received, and its recipients
+        self._parsed: list[EmailMessage] = []
         self.refused = 0
+        self.conversations = 0  # EHLOs: connections a client opened
         self._lock = threading.Lock()
         self._refuse_until = 0.0
         self._refusals_left = 0
@@ -76,10 +78,22 @@ class SmtpSink:
         """After taking a message, close the connection instead of saying so."""
         self._hang_up = True
 
+    @property
+    def messages(self) -> list[EmailMessage]:
+        """The messages taken so far, parsed (on first use: parsing would slow the server down)."""
+        with self._lock:
+            for content, recipients in self.raw[len(self._parsed) :]:
+                message = message_from_bytes(content, policy=default_policy)
+                message["X-Envelope-To"] = ", ".join(recipients)
+                self._parsed.append(message)
+            return list(self._parsed)
+
     def reset(self) -> None:
         with self._lock:
-            self.messages.clear()
+            self.raw.clear()
+            self._parsed.clear()
             self.refused = 0
+            self.conversations = 0
             self._refuse_until = 0.0
             self._refusals_left = 0
             self._hold = 0.0
@@ -94,11 +108,16 @@ class SmtpSink:
 
     def wait_for(self, count: int, timeout: float = 10) -> list[EmailMessage]:
         deadline = time.monotonic() + timeout
-        while len(self.messages) < count and time.monotonic() < deadline:
+        while len(self.raw) < count and time.monotonic() < deadline:
             time.sleep(0.01)
-        return list(self.messages)
+        return self.messages
 
     # --- aiosmtpd's handler ----------------------------------------------------------------------
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses) -> list[str]:
+        self.conversations += 1
+        session.host_name = hostname
+        return responses
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options) -> str:
         if address in self.unknown_recipients:
@@ -113,18 +132,25 @@ class SmtpSink:
                 self._refusals_left = max(self._refusals_left - 1, 0)
                 self.refused += 1
                 return REFUSAL
-            message = message_from_bytes(envelope.content, policy=default_policy)
-            message["X-Envelope-To"] = ", ".join(envelope.rcpt_tos)
-            self.messages.append(message)
+            self.raw.append((envelope.content, list(envelope.rcpt_tos)))
             if self.log is not None:
                 with self.log.open("a") as log:
-                    log.write(f"{time.time():.6f} {message['Message-ID']}\n")
+                    log.write(f"{time.time():.6f} {message_id(envelope.content)}\n")
         self.received.set()
         if self._hold:
             await asyncio.sleep(self._hold)
         if self._hang_up:
             server.transport.close()
         return "250 2.0.0 OK"
+
+
+def message_id(content: bytes) -> str:
+    """The Message-ID header of a raw message, without parsing the rest."""
+    headers = content.split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0]
+    for line in headers.splitlines():
+        if line[:11].lower() == b"message-id:":
+            return line[11:].strip().decode("ascii", "replace")
+    return "-"
 
 
 def main() -> None:

@@ -13,6 +13,7 @@ from notifications.delivery import messages_deliver, retry_delay
 from notifications.models import Message
 from notifications.services import messages_send_again
 from notifications.sweep import messages_sweep
+from notifications.tasks import deliver_messages
 from tests.support import on_another_connection
 from tools.smtp_sink import free_port
 
@@ -109,6 +110,43 @@ class TestOutcomes:
         assert message.status == "UNCERTAIN" and "SMTPServerDisconnected" in message.last_error
         assert messages_deliver([message.pk]).not_claimed == [message.pk]
         assert len(smtp.messages) == 1
+
+
+@pytest.mark.django_db
+class TestBatches:
+    def test_a_job_also_sends_other_due_messages_over_one_connection(self, acme, smtp, settings):
+        settings.PUBLIC_BASE_URL = "http://testserver"
+        give_addresses(acme)
+        for _ in range(4):
+            invite(acme)
+        first, *others = pending_ids()
+        Message.objects.filter(pk=others[-1]).update(next_attempt_at=timezone.now() + timedelta(hours=1))
+
+        assert deliver_messages.call([first]) == {
+            "sent": 3, "retry": 0, "failed": 0, "skipped": 0, "uncertain": 0, "not_claimed": 0
+        }
+        assert smtp.conversations == 1 and len(smtp.messages) == 3
+        assert deliver_messages.call([others[0]])["not_claimed"] == 1  # its own job, later: nothing to do
+        assert Message.objects.get(pk=others[-1]).status == "PENDING"  # not due yet
+
+    def test_a_server_that_is_down_is_not_tried_for_each_message(self, acme, smtp, settings):
+        settings.PUBLIC_BASE_URL = "http://testserver"
+        settings.EMAIL_PORT = free_port()
+        give_addresses(acme)
+        for _ in range(3):
+            invite(acme)
+        delivered = send_pending()
+        assert len(delivered.retry) == 3
+        assert set(Message.objects.values_list("status", "attempts")) == {("PENDING", 1)}
+        assert all("ConnectionRefusedError" in error for error in Message.objects.values_list("last_error", flat=True))
+
+    def test_messages_a_run_cannot_finish_within_its_claim_are_given_back(self, message, smtp, settings):
+        settings.MESSAGE_SEND_LEASE = 0  # the claim is over at once
+        delivered = send_pending()
+        message.refresh_from_db()
+        assert delivered.retry == {message.pk: message.next_attempt_at}
+        assert (message.status, message.attempts, message.claim) == ("PENDING", 0, None)
+        assert not smtp.messages
 
 
 @pytest.mark.django_db
