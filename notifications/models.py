@@ -70,6 +70,8 @@ class Message(models.Model):
                 name="message_due_idx",
                 condition=Q(status__in=["PENDING", "SENDING"]),
             ),
+            # A worker reads back the messages it claimed; only those being sent have a claim.
+            models.Index(fields=["claim"], name="message_claim_idx", condition=Q(claim__isnull=False)),
         ]
         constraints = [
             # One reminder per recipient for each start the appointment has had: two sweeps at once
