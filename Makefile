@@ -31,9 +31,15 @@ migrate: install
 seed: migrate
 	$(BIN)/python manage.py seed_demo
 
-# Links in messages point at this server.
+# The server, with a background worker (db_worker: the messages, mail printed on its console) and
+# the sweep (reminders, retries) beside it; Ctrl-C stops all three. Links in messages point here,
+# and so does seed_demo's tokenUrl.
 run: export PUBLIC_BASE_URL ?= http://$(HOST):$(PORT)
 run: seed
+	@export PUBLIC_BASE_URL=$(PUBLIC_BASE_URL); \
+	$(BIN)/python manage.py db_worker --no-reload --no-startup-delay & worker=$$!; \
+	$(BIN)/python manage.py send_due_messages --every 60 & sweep=$$!; \
+	trap 'kill $$worker $$sweep 2>/dev/null; wait' EXIT INT TERM; \
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 # The browser tests need Debian's chromium: installed once (as root, e.g. in CI), then skipped.
@@ -44,10 +50,12 @@ test: install browser-deps
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # Everything the commands above write: the virtualenv, the SQLite database, collected static files,
-# the geocoding index (var/), the package metadata and the test tools' caches.
+# the compiled translations, the geocoding index (var/), the package metadata and the test tools'
+# caches.
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles var build *.egg-info .pytest_cache .hypothesis .schemathesis
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
+	find locale -name "*.mo" -delete
 
 # --- Production server and API fuzzing ------------------------------------------------------------
 # `make serve`: gunicorn (config/gunicorn.py; workers = WEB_CONCURRENCY or cores + 1) on the

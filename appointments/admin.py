@@ -18,6 +18,7 @@ from availability.admin import EmployeeHoursInline, OfficeClosureInline, Opening
 from availability.selectors import office_time_zone
 from core.admin import SuperuserReadOnlyAdmin
 from locations.models import Location
+from notifications.admin import MessageInline, resend_invite
 from participants.admin import AUDIT_FIELDS, EnterpriseScopedAdmin, staff_enterprise_id
 
 from .forms import InviteForm
@@ -127,7 +128,8 @@ class AppointmentAdmin(EnterpriseScopedAdmin):
     search_fields = ("external_id", "participants__customer__last_name", "participants__customer__email")
     list_select_related = ("subject", "office__location", "enterprise")
     date_hierarchy = "created_at"
-    inlines = [ParticipantInline, HistoryInline]
+    inlines = [ParticipantInline, HistoryInline, MessageInline]
+    actions = [resend_invite]
     fieldsets = [
         (None, {"fields": ("enterprise", "status", "external_id", "subject", "office", "meeting_type", "hybrid")}),
         ("Time", {"fields": ("start", "end", "trailing_buffer_time")}),

@@ -30,6 +30,7 @@ from core.errors import DomainError
 from core.languages import API_LANGUAGES, to_storage
 from locations.geocoding import Address, geocode, resolve_time_zone
 from locations.models import Location
+from notifications.services import change_messages_write, invite_messages_write
 from participants.models import Customer, Employee, Enterprise
 
 from availability.selectors import Slot, availability_rules, free_slots
@@ -350,6 +351,15 @@ def _save(*, enterprise: Enterprise, actor: Actor, drafts: list[InviteDraft]) ->
             for participant, person in draft.participants
         ]
     AppointmentParticipant.objects.bulk_create([p for appointment in appointments for p in appointment.participant_list])
+    # Each customer's invite message, sent after commit: one more INSERT for the whole batch.
+    invite_messages_write(
+        recipients=[
+            (appointment.pk, participant.customer_id)
+            for appointment in appointments
+            for participant in appointment.participant_list
+            if participant.type == AppointmentParticipant.Type.CUSTOMER
+        ]
+    )
     return appointments
 
 
@@ -600,7 +610,7 @@ def _transition(
 ) -> Appointment:
     """Save the appointment in status ``to`` with ``changes``, who changed it, and a history row."""
     now = timezone.now()
-    AppointmentStatusChange.objects.create(
+    change = AppointmentStatusChange.objects.create(
         appointment=appointment,
         action=action,
         from_status=appointment.status,
@@ -620,7 +630,28 @@ def _transition(
     for name, value in changes.items():
         setattr(appointment, name, value)
     appointment.save(update_fields=list(changes))
+    change_messages_write(appointment=appointment, change=change)  # who hears of it, sent after commit
     logger.info(
         "Appointment %s: %s, now %s, by %s %s via %s", appointment.pk, action, to, actor.type, actor.id, actor.channel
     )
     return appointment
+
+
+# --- Sending the invite again --------------------------------------------------------------------
+
+RESEND_INVITE_FROM = (Status.OUTGOING_INVITE, Status.ALTERNATIVE_DATE_REQUESTED)
+
+
+def appointment_resend_invite(
+    *, enterprise: Enterprise, appointment_id: int, actor: Actor, message: str | None = None
+) -> Appointment:
+    """Invite the customers again, each with a new link that stops every older one (issued when
+    the message is sent): an invite stays OUTGOING_INVITE, one where no time suited the customer
+    (ALTERNATIVE_DATE_REQUESTED) becomes OUTGOING_INVITE again. ``message`` is shown in the
+    invite instead of the appointment's own message."""
+    with transaction.atomic():
+        appointment = _locked(enterprise, appointment_id)
+        _require_status(appointment, RESEND_INVITE_FROM)
+        return _transition(
+            appointment, actor, action="resend-invite", to=Status.OUTGOING_INVITE, message=message or ""
+        )

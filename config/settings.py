@@ -37,11 +37,15 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",  # Swagger UI / ReDoc assets served by us, no CDN
     "axes",  # failed staff logins, counted in the database
     "core",
+    # Background work: Django's tasks API (the backport on 5.2) and its database backend's table.
+    "django_tasks",
+    "django_tasks_db",
     "locations",
     "participants",
     "appointments",
     "availability",
     "invitations",
+    "notifications",
 ]
 
 MIDDLEWARE = [
@@ -125,12 +129,13 @@ LANGUAGES = [
     ("nb", "Norsk"),
     ("pl", "Polski"),
 ]
-# Our own translations (gettext catalogues, compiled by `make install`).
-LOCALE_PATHS = [BASE_DIR / "locale"]
 MODELTRANSLATION_DEFAULT_LANGUAGE = "en"
 # Translated fields are stored per language and never silently filled from another language:
 # the API decides fallbacks itself from Accept-Language.
 MODELTRANSLATION_FALLBACK_LANGUAGES = {"default": ()}
+# Our translations (the customer's pages and the messages sent to customers and staff):
+# locale/<language>/LC_MESSAGES/django.po in the repository, compiled by `make install`.
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
@@ -193,6 +198,48 @@ INVITE_LINK_TTL = timedelta(days=env.int("INVITE_LINK_TTL", default=30))
 # On their pages customers may move or cancel a booking until CUSTOMER_CHANGE_CUTOFF hours before
 # its start; after that the page tells them whom to contact.
 CUSTOMER_CHANGE_CUTOFF = timedelta(hours=env.int("CUSTOMER_CHANGE_CUTOFF", default=24))
+
+# --- Background work -------------------------------------------------------------------------------
+# Jobs run on Django's tasks API. TASKS_BACKEND "database" (the default): jobs are rows in this
+# database, run by `manage.py db_worker`. "rq": jobs go to Redis (REDIS_URL, or RQ_QUEUES as JSON in
+# django-rq's format), run by `manage.py rqworker --with-scheduler`, on any number of machines.
+TASKS_BACKEND = env.str("TASKS_BACKEND", default="database")
+if TASKS_BACKEND == "database":
+    TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+elif TASKS_BACKEND == "rq":
+    INSTALLED_APPS += ["django_rq", "django_tasks_rq"]
+    REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
+    RQ_QUEUES = env.json("RQ_QUEUES", default={"default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 300}})
+    # django-tasks-rq's job class runs the tasks; a worker that does not fork keeps its database
+    # connection from one job to the next.
+    RQ = {"JOB_CLASS": "django_tasks_rq.Job", "WORKER_CLASS": "rq.worker.SimpleWorker"}
+    TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
+else:
+    raise environ.ImproperlyConfigured("TASKS_BACKEND must be 'database' or 'rq'")
+
+# --- Messages (notifications/) ---------------------------------------------------------------------
+# Mail goes through Django's e-mail backends, chosen by EMAIL_URL (django-environ): smtp://user:
+# password@host:587 (smtp+tls://, smtp+ssl://), consolemail:// (the default: printed on the
+# worker's console), filemail://, memorymail://, dummymail://.
+vars().update({name: value for name, value in env.email_url("EMAIL_URL", default="consolemail://").items() if value is not None})
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Invites <invites@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+# Customers get a reminder this many hours before an accepted appointment starts (0: none); the
+# sweep (`manage.py send_due_messages`, every minute) writes and sends it.
+REMINDER_BEFORE = timedelta(hours=env.float("REMINDER_BEFORE", default=24))
+# A message that could not be sent is tried again after MESSAGE_RETRY_BASE seconds, doubling each
+# time up to MESSAGE_RETRY_MAX, and given up (FAILED) after MESSAGE_MAX_ATTEMPTS attempts (about a
+# day with the defaults).
+MESSAGE_RETRY_BASE = env.int("MESSAGE_RETRY_BASE", default=30)
+MESSAGE_RETRY_MAX = env.int("MESSAGE_RETRY_MAX", default=3600)
+MESSAGE_MAX_ATTEMPTS = env.int("MESSAGE_MAX_ATTEMPTS", default=30)
+# Seconds a worker holds a message it is sending. Past that, its worker is taken for dead, and the
+# message, which may have been sent, is marked UNCERTAIN instead of being sent again. Keep it well
+# above EMAIL_TIMEOUT.
+MESSAGE_SEND_LEASE = env.int("MESSAGE_SEND_LEASE", default=300)
+# How often RQ's own scheduler (`manage.py rqcron notifications.cron`) runs the sweep, in seconds.
+MESSAGE_SWEEP_INTERVAL = env.int("MESSAGE_SWEEP_INTERVAL", default=60)
 
 # --- Geocoding -----------------------------------------------------------------------------------
 # GEOCODER is "offline" (the embedded GeoNames gazetteer, city level, no network) or names any

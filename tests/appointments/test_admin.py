@@ -14,11 +14,12 @@ from appointments.models import Appointment, FormSubmission
 from availability.models import BusyTime
 from invitations.models import InviteLink
 from locations.models import GeocodingCacheEntry
+from notifications.models import Message
 from participants.models import ApiClient
 from tests.appointments.backoffice_support import invite_post, staff_user
 from tests.availability.support import book, invite, local, next_weekday, open_every_day, rules
 
-OUR_APPS = {"locations", "participants", "appointments", "availability", "invitations"}
+OUR_APPS = {"locations", "participants", "appointments", "availability", "invitations", "notifications"}
 
 
 @pytest.fixture
@@ -42,9 +43,11 @@ def test_every_changelist_and_add_form_renders(superuser_client, acme):
         info = f"/admin/{model._meta.app_label}/{model._meta.model_name}/"
         assert superuser_client.get(info).status_code == 200, info
         assert superuser_client.get(info, {"q": "x"}).status_code == 200, info
-        # Appointments are created through the invite view; cache entries, keys and booked time by
-        # the services.
-        written_by_services = (Appointment, BusyTime, FormSubmission, GeocodingCacheEntry, IdempotencyKey, InviteLink)
+        # Appointments are created through the invite view; cache entries, keys, booked time and
+        # messages by the services.
+        written_by_services = (
+            Appointment, BusyTime, FormSubmission, GeocodingCacheEntry, IdempotencyKey, InviteLink, Message
+        )
         expected = 403 if model in written_by_services else 200
         assert superuser_client.get(info + "add/").status_code == expected, info
 

@@ -194,7 +194,7 @@ def seed_enterprise(slug: str, base_url: str) -> dict:
     # (including "Invite a customer"), but not delete them or touch enterprises.
     user.user_permissions.set(
         Permission.objects.filter(
-            content_type__app_label__in=["appointments", "availability", "participants"],
+            content_type__app_label__in=["appointments", "availability", "participants", "notifications"],
             codename__regex=r"^(view|add|change)_",
         ).exclude(content_type__model="enterprise")
     )
