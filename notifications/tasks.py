@@ -7,6 +7,7 @@ the message rows, so a job lost or run twice costs a delay, never a message.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -67,8 +68,16 @@ def enqueue_delivery(message_ids: Sequence[int], *, run_after: datetime | None =
             return
 
 
+# Seconds between two checks of the database connection by one worker process.
+CONNECTION_CHECK_EVERY = 5.0
+_checked_at = 0.0
+
+
 def _fresh_connections() -> None:
     """Drop a database connection that broke or aged while the worker waited (``db_worker`` does
-    this between jobs; RQ's workers do not). Never inside a transaction: that is the caller's."""
-    if not connection.in_atomic_block:
+    this between jobs; RQ's workers do not), at most every few seconds: each check costs a query.
+    Never inside a transaction: that is the caller's."""
+    global _checked_at
+    if not connection.in_atomic_block and time.monotonic() - _checked_at > CONNECTION_CHECK_EVERY:
         close_old_connections()
+        _checked_at = time.monotonic()
