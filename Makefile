@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test migrate seed clean bench bench-geocode bench-import bench-booking bench-limits browser-deps serve fuzz
+.PHONY: install run test migrate seed clean bench bench-geocode bench-import bench-booking bench-limits bench-notifications browser-deps serve fuzz
 
 # Idempotent: re-installs only when pyproject.toml changed since the last install.
 $(STAMP): pyproject.toml
@@ -97,3 +97,10 @@ bench-booking: install
 LIMITS_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/invites_limits
 bench-limits: install
 	LIMITS_DATABASE_URL=$(LIMITS_DATABASE_URL) $(BIN)/python tools/bench/limits.py $(BENCH_ARGS)
+
+# Messages: 2,000 invites waiting for 2 workers (each e-mail once, also when the SMTP server refuses
+# for a minute), on the database's worker and on RQ, and their rate against send_mail in a loop.
+# PostgreSQL: BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/invites_bench_notify
+# (created if missing); RQ on BENCH_REDIS_URL (default database 14). BENCH_ARGS e.g. "--count 500".
+bench-notifications: install
+	$(BIN)/python tools/bench/notifications.py $(BENCH_ARGS)
