@@ -220,7 +220,7 @@ else:
 # --- Messages (notifications/) ---------------------------------------------------------------------
 # Mail goes through Django's e-mail backends, chosen by EMAIL_URL (django-environ): smtp://user:
 # password@host:587 (smtp+tls://, smtp+ssl://), consolemail:// (the default: printed on the
-# worker's console), filemail://, memorymail://, dummymail://.
+# worker's console), memorymail://, dummymail://.
 vars().update({name: value for name, value in env.email_url("EMAIL_URL", default="consolemail://").items() if value is not None})
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Invites <invites@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
