@@ -5,6 +5,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# Where customers reach this server: the links in messages and the demo's printed URLs.
+PUBLIC_BASE_URL ?= http://$(HOST):$(PORT)
 
 .PHONY: install run test migrate seed clean bench bench-geocode bench-import bench-booking bench-limits bench-notifications browser-deps serve fuzz
 
@@ -29,12 +31,10 @@ migrate: install
 	$(BIN)/python manage.py geocoding_cache build-index
 
 seed: migrate
-	$(BIN)/python manage.py seed_demo
+	PUBLIC_BASE_URL=$(PUBLIC_BASE_URL) $(BIN)/python manage.py seed_demo
 
 # The server, with a background worker (db_worker: the messages, mail printed on its console) and
-# the sweep (reminders, retries) beside it; Ctrl-C stops all three. Links in messages point here,
-# and so does seed_demo's tokenUrl.
-run: export PUBLIC_BASE_URL ?= http://$(HOST):$(PORT)
+# the sweep (reminders, retries) beside it; Ctrl-C stops all three. Links in messages point here.
 run: seed
 	@export PUBLIC_BASE_URL=$(PUBLIC_BASE_URL); \
 	$(BIN)/python manage.py db_worker --no-reload --no-startup-delay & worker=$$!; \
