@@ -86,3 +86,15 @@ def test_staff_send_again_a_message_that_may_not_have_arrived(acme, staff, smtp)
     assert (message.status, message.attempts) == ("PENDING", 0)
     assert message.last_error.startswith("Sent again by staff-acme after it was UNCERTAIN")
     assert send_pending().sent == [message.pk]
+
+
+def test_the_doors_read_an_appointments_messages_in_order(acme, smtp):
+    from notifications.selectors import appointment_messages
+
+    give_addresses(acme)
+    first, second = invite(acme), invite(acme)
+    send_pending()
+    Message.objects.create(appointment=first, kind="CANCELLED", recipient_type="CUSTOMER", recipient_id=1)
+    rows = list(appointment_messages(appointment_id=first.pk).values_list("kind", "status"))
+    assert rows == [("INVITE", "SENT"), ("CANCELLED", "PENDING")]
+    assert appointment_messages(appointment_id=second.pk).count() == 1
