@@ -101,6 +101,6 @@ bench-limits: install
 # Messages: 2,000 invites waiting for 2 workers (each e-mail once, also when the SMTP server refuses
 # for a minute), on the database's worker and on RQ, and their rate against send_mail in a loop.
 # PostgreSQL: BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/invites_bench_notify
-# (created if missing); RQ on BENCH_REDIS_URL (default database 14). BENCH_ARGS e.g. "--count 500".
+# (created if missing); RQ on BENCH_REDIS_URL (default database 15). BENCH_ARGS e.g. "--count 500".
 bench-notifications: install
 	$(BIN)/python tools/bench/notifications.py $(BENCH_ARGS)

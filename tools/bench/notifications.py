@@ -4,7 +4,7 @@
 
 (or `make bench-notifications BENCH_ARGS="--count 500"`). The database is BENCH_DATABASE_URL
 (default postgres://postgres@127.0.0.1:5432/invites_bench_notify, created if missing); RQ uses
-BENCH_REDIS_URL (default redis://127.0.0.1:6379/14, emptied before and after).
+BENCH_REDIS_URL (default redis://127.0.0.1:6379/15, emptied before and after).
 
 For each engine (the database's db_worker, then RQ) and each SMTP server's behaviour (accepting;
 refusing with 451 for the first --refuse-for seconds), it creates --count invites (one customer
@@ -34,7 +34,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 SLUG = "bench-notify"
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/invites_bench_notify"
-DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/14"
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/15"
 WORKERS = 2
 TARGET_RATIO = 0.5
 LANGUAGES = ("da", "de", "el", "en", "es", "fr", "ja", "nl", "no", "pl")
