@@ -54,6 +54,12 @@ def office_time_zone(appointment: Appointment) -> ZoneInfo:
     return ZoneInfo(appointment.office.location.time_zone)
 
 
+def trailing_buffer(appointment: Appointment, rules: SubjectAvailability) -> timedelta:
+    """The time kept free after the appointment: the longer of its own trailing buffer and its
+    subject's."""
+    return timedelta(minutes=max(appointment.trailing_buffer_time, rules.trailing_buffer_time))
+
+
 def primary_employee_ids(appointment: Appointment) -> list[int]:
     return sorted(
         participant.employee_id
@@ -82,8 +88,7 @@ def free_slots(
     rules = rules or availability_rules(appointment)
     now = now or timezone.now()
     duration = duration or timedelta(minutes=rules.estimated_duration)
-    # The longer of the appointment's own trailing buffer and its subject's.
-    buffer = timedelta(minutes=max(appointment.trailing_buffer_time, rules.trailing_buffer_time))
+    buffer = trailing_buffer(appointment, rules)
     earliest = max(window_start, now + timedelta(minutes=rules.time_slot_earliest_possible))
     latest = min(window_end, now + timedelta(minutes=rules.time_slot_latest_possible) + timedelta(microseconds=1))
     if earliest >= latest:

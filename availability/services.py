@@ -20,7 +20,7 @@ from core.errors import DomainError
 from participants.models import Employee
 
 from .models import BusyTime, SubjectAvailability
-from .selectors import free_slots, primary_employee_ids
+from .selectors import free_slots, primary_employee_ids, trailing_buffer
 
 
 class AppointmentNoAvailability(DomainError):
@@ -44,7 +44,7 @@ def time_hold(*, appointment: Appointment, start: datetime, duration: timedelta,
     if not slots:
         raise AppointmentNoAvailability(arguments={"start": start.isoformat()})
     time_release(appointment=appointment)
-    buffer = timedelta(minutes=max(appointment.trailing_buffer_time, rules.trailing_buffer_time))
+    buffer = trailing_buffer(appointment, rules)
     try:
         with transaction.atomic():  # a savepoint: the constraint's refusal is this error, not a 500
             BusyTime.objects.bulk_create(
