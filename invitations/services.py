@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Iterable
 
 from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -23,17 +26,34 @@ def token_hash(token: str) -> str:
 def invite_link_issue(*, appointment: Appointment, customer: Customer) -> str:
     """A new link for ``customer`` to ``appointment``; every older one of theirs stops working.
     Returns the link's absolute URL, which holds the token: send it, never log or store it."""
-    token = secrets.token_urlsafe(32)
+    return invite_links_issue(recipients=[(appointment, customer)])[appointment.pk, customer.pk]
+
+
+def invite_links_issue(*, recipients: Iterable[tuple[Appointment, Customer]]) -> dict[tuple[int, int], str]:
+    """``invite_link_issue`` for each ``(appointment, customer)`` at once, in one UPDATE and one
+    INSERT however many (a worker issues the links of a batch of invites together). Returns the
+    URLs by ``(appointment id, customer id)``."""
+    pairs = {(appointment.pk, customer.pk) for appointment, customer in recipients}
+    if not pairs:
+        return {}
     now = timezone.now()
-    InviteLink.objects.filter(appointment=appointment, customer=customer, revoked_at__isnull=True).update(revoked_at=now)
-    InviteLink.objects.create(
-        appointment=appointment,
-        customer=customer,
-        token_hash=token_hash(token),
-        created_at=now,
-        expires_at=now + settings.INVITE_LINK_TTL,
-    )
-    return public_url(reverse("invitations:invite", args=[token]))
+    tokens = {pair: secrets.token_urlsafe(32) for pair in pairs}
+    older = Q()
+    for appointment_id, customer_id in pairs:
+        older |= Q(appointment_id=appointment_id, customer_id=customer_id)
+    with transaction.atomic():
+        InviteLink.objects.filter(older, revoked_at__isnull=True).update(revoked_at=now)
+        InviteLink.objects.bulk_create(
+            InviteLink(
+                appointment_id=appointment_id,
+                customer_id=customer_id,
+                token_hash=token_hash(token),
+                created_at=now,
+                expires_at=now + settings.INVITE_LINK_TTL,
+            )
+            for (appointment_id, customer_id), token in tokens.items()
+        )
+    return {pair: public_url(reverse("invitations:invite", args=[token])) for pair, token in tokens.items()}
 
 
 def invite_links_revoke(*, appointment: Appointment) -> int:

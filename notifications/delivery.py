@@ -41,14 +41,14 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from appointments.models import AppointmentParticipant
+from invitations.services import invite_links_issue
 
 from .models import Message
-from .rendering import NotSendable, Rendered, message_render
+from .rendering import NotSendable, Rendered, message_recipient, message_render
 
 logger = logging.getLogger(__name__)
 
 Status = Message.Status
-
 
 
 def _lease_margin() -> timedelta:
@@ -93,6 +93,13 @@ def messages_deliver(message_ids: Iterable[int], *, others_due: int = 0) -> Deli
     if not messages:
         return delivered
     participants = participants_of({message.appointment_id for message in messages})
+    try:
+        links = _invite_links(messages, participants)
+    except Exception as error:  # the database failed: nothing was sent, each is tried again later
+        logger.exception("Links for messages %s could not be issued", list(taken))
+        for message in messages:
+            _failed_attempt(message, Message.objects.filter(pk=message.pk, claim=claim), error, delivered, {})
+        return delivered
     connection = None
     try:
         for index, message in enumerate(messages):
@@ -100,7 +107,9 @@ def messages_deliver(message_ids: Iterable[int], *, others_due: int = 0) -> Deli
                 _release(messages[index:], claim, delivered)  # the rest would outlive the claim
                 break
             try:
-                connection = _deliver(message, claim, participants[message.appointment_id], connection, delivered)
+                connection = _deliver(
+                    message, claim, participants[message.appointment_id], links.get(message.pk), connection, delivered
+                )
             except _ServerDown as down:
                 for later in messages[index + 1 :]:
                     _failed_attempt(later, Message.objects.filter(pk=later.pk, claim=claim), down.error, delivered, {})
@@ -156,12 +165,26 @@ class _ServerDown(Exception):
         self.error = error
 
 
-def _deliver(message: Message, claim, participants, connection, delivered: Delivered):
-    """Render and send one claimed message and record what happened; returns the open mail
-    connection to reuse, if any."""
+def _invite_links(messages: list[Message], participants) -> dict[int, str]:
+    """New links for the invites among ``messages`` that can be sent, issued together, by message
+    id (those that cannot are skipped by ``_deliver``, and keep their recipient's working link)."""
+    recipients = {}
+    for message in messages:
+        if message.kind == Message.Kind.INVITE:
+            try:
+                recipients[message.pk] = (message.appointment, message_recipient(message, participants[message.appointment_id]))
+            except NotSendable:
+                continue
+    issued = invite_links_issue(recipients=recipients.values())
+    return {pk: issued[appointment.pk, customer.pk] for pk, (appointment, customer) in recipients.items()}
+
+
+def _deliver(message: Message, claim, participants, link: str | None, connection, delivered: Delivered):
+    """Render and send one claimed message (an invite with its ``link``) and record what
+    happened; returns the open mail connection to reuse, if any."""
     mine = Message.objects.filter(pk=message.pk, claim=claim)
     try:
-        rendered = message_render(message, participants)
+        rendered = message_render(message, participants, link=link)
     except NotSendable as reason:
         mine.update(status=Status.SKIPPED, last_error=str(reason), claim=None, claimed_until=None)
         logger.info("Message %s skipped: %s", message.pk, reason)

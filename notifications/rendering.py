@@ -29,6 +29,7 @@ from core.languages import API_LANGUAGES, STORAGE_LANGUAGES, to_storage
 from invitations.services import invite_link_issue, public_url
 from locations.formatting import formatted_address
 from locations.models import Location
+from participants.models import Customer, Employee
 
 from .calendar import Attendee, calendar_file
 from .models import Message
@@ -84,11 +85,14 @@ class Rendered:
     subject: str
 
 
-def message_render(message: Message, participants: list[AppointmentParticipant] | None = None) -> Rendered:
+def message_render(
+    message: Message, participants: list[AppointmentParticipant] | None = None, *, link: str | None = None
+) -> Rendered:
     """Render ``message`` for its recipient. ``message.appointment`` should come with its
     enterprise, subject and office location selected, and ``participants`` are the appointment's
-    with their customer and employee (loaded here if not given). An invite issues the recipient a
-    new link here (the token is stored nowhere else), which revokes their older ones.
+    with their customer and employee (loaded here if not given). An invite carries ``link``, or
+    issues the recipient a new one here (the token is stored nowhere else), which revokes their
+    older ones.
 
     Raises ``NotSendable`` when the recipient has no address or the message is out of date."""
     appointment = message.appointment
@@ -97,10 +101,7 @@ def message_render(message: Message, participants: list[AppointmentParticipant] 
             AppointmentParticipant.objects.filter(appointment=appointment).select_related("customer", "employee")
         )
     recipient = _recipient(message, participants)
-    person = recipient.customer or recipient.employee
-    if not person.email:
-        raise NotSendable("The recipient has no e-mail address.")
-    _check_still_true(message, appointment)
+    person = message_recipient(message, participants)
 
     enterprise = appointment.enterprise
     for_customer = message.recipient_type == Message.RecipientType.CUSTOMER
@@ -108,7 +109,8 @@ def message_render(message: Message, participants: list[AppointmentParticipant] 
     if language not in API_LANGUAGES:
         language = enterprise.default_language
     zone = _zone(person.time_zone if for_customer else appointment.office.location.time_zone)
-    link = invite_link_issue(appointment=appointment, customer=person) if message.kind == Kind.INVITE else None
+    if message.kind == Kind.INVITE and link is None:
+        link = invite_link_issue(appointment=appointment, customer=person)
 
     # Every time is formatted here, in ``zone``; the templates convert none.
     with translation.override(to_storage(language)):
@@ -158,6 +160,17 @@ def _tidy(text: str) -> str:
     """Plain text as a person would type it: no trailing spaces, at most one empty line in a row."""
     lines = [line.rstrip() for line in text.strip().splitlines()]
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)) + "\n"
+
+
+def message_recipient(message: Message, participants: list[AppointmentParticipant]) -> Customer | Employee:
+    """The customer or employee ``message`` is for, if it can still be sent to them; else raises
+    ``NotSendable``."""
+    recipient = _recipient(message, participants)
+    person = recipient.customer or recipient.employee
+    if not person.email:
+        raise NotSendable("The recipient has no e-mail address.")
+    _check_still_true(message, message.appointment)
+    return person
 
 
 def _recipient(message: Message, participants: list[AppointmentParticipant]) -> AppointmentParticipant:

@@ -19,6 +19,8 @@ from appointments.services import (
     invite_create,
 )
 from core.languages import to_storage
+from invitations.models import InviteLink
+from invitations.services import token_hash
 from notifications.models import Message
 from notifications.tasks import sweep_and_enqueue
 
@@ -250,3 +252,26 @@ def test_an_invite_for_an_appointment_booked_since_is_not_sent(people, smtp):
     invite_message = Message.objects.get(kind="INVITE")
     assert invite_message.status == "SKIPPED" and "ACCEPTED" in invite_message.last_error
     assert [email["Subject"].split(":")[0] for email in smtp.messages] == ["Appointment confirmed", "New appointment"]
+
+
+def test_invites_sent_together_each_get_their_own_link_and_a_stale_one_takes_no_link_away(people, smtp, client):
+    give_addresses(people)
+    open_every_day(people.office, weekdays=range(5))
+    rules(people)
+    first = invite(people)
+    send_pending()
+    first_link = _link(bodies(smtp.messages[0])[0])
+    act(appointment_resend_invite, people, first)  # waits, and goes stale when the time is booked
+    act(appointment_reschedule, people, first, start=local(MONDAY, 10))
+    second, third = invite(people), invite(people)
+    smtp.reset()
+    send_pending()
+
+    stale = Message.objects.get(appointment=first, kind="INVITE", status="SKIPPED")
+    assert "ACCEPTED" in stale.last_error
+    invites = [email for email in smtp.messages if email["Subject"].startswith("Choose a time")]
+    links = [_link(bodies(email)[0]).removeprefix("http://testserver") for email in invites]
+    opened = {InviteLink.objects.get(token_hash=token_hash(link.split("/")[2])).appointment for link in links}
+    assert opened == {second, third}
+    assert all(client.get(link).status_code == 200 for link in links)
+    assert client.get(first_link.removeprefix("http://testserver")).status_code == 200  # still the booking's
