@@ -8,7 +8,7 @@ PORT ?= 8000
 # Where customers reach this server: the links in messages and the demo's printed URLs.
 PUBLIC_BASE_URL ?= http://$(HOST):$(PORT)
 
-.PHONY: install run test migrate seed clean bench bench-geocode bench-import bench-booking bench-limits bench-notifications browser-deps serve fuzz
+.PHONY: install run test migrate seed clean bench bench-geocode bench-import bench-booking bench-limits bench-notifications bench-pages browser-deps serve fuzz
 
 # Idempotent: re-installs only when pyproject.toml changed since the last install.
 $(STAMP): pyproject.toml
@@ -104,3 +104,10 @@ bench-limits: install
 # (created if missing); RQ on BENCH_REDIS_URL (default database 15). BENCH_ARGS e.g. "--count 500".
 bench-notifications: install
 	$(BIN)/python tools/bench/notifications.py $(BENCH_ARGS)
+
+# The customer's slot page against the back office's page of the same appointment (staff logged in):
+# medians taken alternately, their ratio (target ≤ 3), and the customer's page's queries with 0 and
+# 2,000 bookings. PostgreSQL: BENCH_DATABASE_URL, default
+# postgres://postgres@127.0.0.1:5432/invites_bench_pages (created if missing). BENCH_ARGS e.g. "--pairs 400".
+bench-pages: install
+	$(BIN)/python tools/bench/customer_pages.py $(BENCH_ARGS)

@@ -261,9 +261,9 @@ def slots_fixture(*, bookings: int) -> tuple[int, str]:
     from django.utils import timezone
     from oauth2_provider.models import AccessToken
 
-    from appointments.models import Appointment, AppointmentParticipant, Office, Subject
+    from appointments.models import Appointment, Office, Subject
     from appointments.services import Actor, ParticipantInput, invite_create
-    from availability.models import BusyTime, OpeningHours, SubjectAvailability
+    from availability.models import OpeningHours, SubjectAvailability
     from locations.models import Location
     from participants.models import ApiClient, Customer, Employee, Enterprise
 
@@ -295,10 +295,30 @@ def slots_fixture(*, bookings: int) -> tuple[int, str]:
         for hour in range(8, 20, 2)
         for employee in employees
     ]
-    starts = starts[:bookings]
+    book_in_bulk(subject, office, starts[:bookings])
+    measured = invite_create(
+        enterprise=enterprise, actor=actor, subject_id=str(subject.pk), office_id=str(office.pk), meeting_type="OFFICE",
+        participants=[ParticipantInput("PRIMARY", "EMPLOYEE", str(employees[0].pk)), ParticipantInput("PRIMARY", "CUSTOMER", str(customer.pk))],
+    )
+    client = ApiClient.objects.create(
+        enterprise=enterprise, name="bench", client_type="confidential", authorization_grant_type="client-credentials",
+        allowed_scopes=settings.SCOPE_READ_ONLY,
+    )
+    token = AccessToken.objects.create(
+        application=client, token=f"bench-slots-{measured.pk}", scope=settings.SCOPE_READ_ONLY, expires=now + timedelta(hours=1)
+    )
+    return measured.pk, token.token
+
+
+def book_in_bulk(subject, office, starts: list[tuple]) -> None:
+    """An accepted 60-minute appointment of ``subject`` at ``office`` for each (employee, start),
+    with its PRIMARY employee and busy time: written in bulk, as data, not through the services."""
+    from appointments.models import Appointment, AppointmentParticipant
+    from availability.models import BusyTime
+
     booked = Appointment.objects.bulk_create(
         Appointment(
-            enterprise=enterprise, status="ACCEPTED", subject=subject, office=office, meeting_type="OFFICE",
+            enterprise_id=subject.enterprise_id, status="ACCEPTED", subject=subject, office=office, meeting_type="OFFICE",
             start=start, end=start + timedelta(minutes=60), created_by_type="SYSTEM", created_from="IMPORT",
             updated_by_type="SYSTEM", updated_from="IMPORT",
         )
@@ -312,18 +332,6 @@ def slots_fixture(*, bookings: int) -> tuple[int, str]:
         BusyTime(appointment=a, employee=employee, start=a.start, end=a.end, exclusive=True)
         for a, (employee, _start) in zip(booked, starts)
     )
-    measured = invite_create(
-        enterprise=enterprise, actor=actor, subject_id=str(subject.pk), office_id=str(office.pk), meeting_type="OFFICE",
-        participants=[ParticipantInput("PRIMARY", "EMPLOYEE", str(employees[0].pk)), ParticipantInput("PRIMARY", "CUSTOMER", str(customer.pk))],
-    )
-    client = ApiClient.objects.create(
-        enterprise=enterprise, name="bench", client_type="confidential", authorization_grant_type="client-credentials",
-        allowed_scopes=settings.SCOPE_READ_ONLY,
-    )
-    token = AccessToken.objects.create(
-        application=client, token=f"bench-slots-{measured.pk}", scope=settings.SCOPE_READ_ONLY, expires=now + timedelta(hours=1)
-    )
-    return measured.pk, token.token
 
 
 if __name__ == "__main__":
