@@ -171,8 +171,8 @@ MAX_APPOINTMENT_LENGTH = timedelta(hours=24)
 def _notify_customer() -> StrictBooleanField:
     return StrictBooleanField(
         default=True,
-        help_text="Whether the customer is to be told (default true). Recorded with the action for the "
-        "notifications; no message is sent yet either way.",
+        help_text="Whether the customers get a message about this action (default true). With false they "
+        "get none; the PRIMARY employees are told either way. Kept in the appointment's history.",
     )
 
 
