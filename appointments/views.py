@@ -32,10 +32,12 @@ from django.views.generic import DetailView, FormView, ListView, View
 from availability.selectors import Slot, availability_rules, free_slots, office_time_zone
 from core.errors import DomainError
 from core.languages import LanguagePreference
+from notifications.models import Message
+from notifications.selectors import appointment_messages
 from participants.models import ApiClient, Employee, working_employee
 
 from .api.serializers import location_representation
-from .forms import CancelForm, InviteForm, RescheduleForm, staff_actor
+from .forms import LANGUAGE_NAMES, CancelForm, InviteForm, RescheduleForm, staff_actor
 from .models import Appointment, AppointmentParticipant, Office, Subject
 from .services import (
     ACCEPT_FROM,
@@ -166,8 +168,9 @@ class AppointmentListView(StaffMixin, ListView):
 
 
 class AppointmentDetailView(StaffMixin, DetailView):
-    """The appointment, its history, and what staff may do with it now: the actions its status
-    allows, and its free slots (``?from=`` a local date shows the two weeks from then)."""
+    """The appointment, its history, the messages sent about it, and what staff may do with it
+    now: the actions its status allows, and its free slots (``?from=`` a local date shows the two
+    weeks from then)."""
 
     template_name = "backoffice/appointment_detail.html"
     context_object_name = "appointment"
@@ -206,6 +209,7 @@ class AppointmentDetailView(StaffMixin, DetailView):
             "location": location,
             "created_by": names[(appointment.created_by_type, appointment.created_by_id)],
             "history": history,
+            "sent_messages": _messages_to_show(appointment),
             "zone": office_time_zone(appointment),
             "allowed": allowed,
             "any_allowed": any(allowed.values()),
@@ -279,6 +283,22 @@ def _parse_date(value: str | None) -> date | None:
         return date.fromisoformat(value) if value else None
     except ValueError:
         return None
+
+
+def _messages_to_show(appointment: Appointment) -> list[Message]:
+    """The appointment's messages (``appointment_messages``), each with ``recipient_name`` (the
+    participant it is for, from the prefetched participants; else its kind and id) and
+    ``language_name``. One query, however many messages."""
+    people = {
+        (participant.type, participant.customer_id or participant.employee_id): participant.customer or participant.employee
+        for participant in appointment.participants.all()
+    }
+    rows = list(appointment_messages(appointment_id=appointment.pk))
+    for message in rows:
+        person = people.get((message.recipient_type, message.recipient_id))
+        message.recipient_name = str(person) if person else f"{message.get_recipient_type_display()} {message.recipient_id}"
+        message.language_name = LANGUAGE_NAMES.get(message.language, message.language)
+    return rows
 
 
 ACTOR_KINDS = {
