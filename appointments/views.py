@@ -3,9 +3,10 @@
 Every page belongs to the logged-in staff member's employee record and shows only that
 employee's enterprise. Staff users without an employee are refused.
 
-The appointment's actions (book a free time, accept, cancel, complete, no-show) are POSTs to URLs
-of their own, each a thin door over its service, acting as the staff member's employee; they need
-the "change appointment" permission, and answer with a message on the appointment's page.
+The appointment's actions (book a free time, accept, cancel, complete, no-show, send the invite
+again) are POSTs to URLs of their own, each a thin door over its service, acting as the staff
+member's employee; they need the "change appointment" permission, and answer with a message on
+the appointment's page.
 """
 
 from __future__ import annotations
@@ -37,13 +38,14 @@ from notifications.selectors import appointment_messages
 from participants.models import ApiClient, Employee, working_employee
 
 from .api.serializers import location_representation
-from .forms import LANGUAGE_NAMES, CancelForm, InviteForm, RescheduleForm, staff_actor
+from .forms import LANGUAGE_NAMES, CancelForm, InviteForm, RescheduleForm, ResendInviteForm, staff_actor
 from .models import Appointment, AppointmentParticipant, Office, Subject
 from .services import (
     ACCEPT_FROM,
     CANCEL_FROM,
     OUTCOME_FROM,
     RESCHEDULE_FROM,
+    RESEND_INVITE_FROM,
     AppointmentNotFound,
     AppointmentStatusInvalid,
     appointment_accept,
@@ -51,6 +53,7 @@ from .services import (
     appointment_complete,
     appointment_mark_no_show,
     appointment_reschedule,
+    appointment_resend_invite,
 )
 
 # What the appointment's actions need, like the admin's change form.
@@ -201,6 +204,7 @@ class AppointmentDetailView(StaffMixin, DetailView):
             "reschedule": status in RESCHEDULE_FROM,
             "accept": status in ACCEPT_FROM,
             "cancel": status in CANCEL_FROM,
+            "resend_invite": status in RESEND_INVITE_FROM,
             # Complete and no-show: once an accepted appointment has started.
             "outcome": status in OUTCOME_FROM and appointment.start <= now,
         }
@@ -215,6 +219,7 @@ class AppointmentDetailView(StaffMixin, DetailView):
             "any_allowed": any(allowed.values()),
             "may_change": may_change,
             "cancel_form": CancelForm(),
+            "resend_form": ResendInviteForm(),
             "awaits_start": status in OUTCOME_FROM and not allowed["outcome"],
         }
         if may_change and allowed["reschedule"]:
@@ -407,6 +412,11 @@ complete = AppointmentActionView.as_view(
 )
 no_show = AppointmentActionView.as_view(
     service=appointment_mark_no_show, done_message="Appointment {pk} marked as a no-show."
+)
+resend_invite = AppointmentActionView.as_view(
+    service=appointment_resend_invite,
+    form_class=ResendInviteForm,
+    done_message="Invite {pk} sent again: the customer gets a new link, and older links stop working.",
 )
 
 
