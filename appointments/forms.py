@@ -326,6 +326,16 @@ class CancelForm(forms.Form):
     )
 
 
+class ResendInviteForm(forms.Form):
+    message = forms.CharField(
+        label="Message to the customer",
+        required=False,
+        help_text="Optional. Shown in the new invite instead of the invite's own message. The customer gets "
+        "a new link, and the links sent before stop working.",
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
 def staff_actor(employee: Employee) -> Actor:
     """Who acts through the staff pages and the admin: the logged-in staff member's employee."""
     return Actor(type=Appointment.ActorType.EMPLOYEE, id=str(employee.pk), channel=Appointment.Channel.BACKOFFICE_APP)

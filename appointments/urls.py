@@ -16,4 +16,5 @@ urlpatterns = [
     path("appointments/<int:pk>/cancel/", views.cancel, name="appointment-cancel"),
     path("appointments/<int:pk>/complete/", views.complete, name="appointment-complete"),
     path("appointments/<int:pk>/no-show/", views.no_show, name="appointment-no-show"),
+    path("appointments/<int:pk>/resend-invite/", views.resend_invite, name="appointment-resend-invite"),
 ]

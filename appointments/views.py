@@ -3,9 +3,10 @@
 Every page belongs to the logged-in staff member's employee record and shows only that
 employee's enterprise. Staff users without an employee are refused.
 
-The appointment's actions (book a free time, accept, cancel, complete, no-show) are POSTs to URLs
-of their own, each a thin door over its service, acting as the staff member's employee; they need
-the "change appointment" permission, and answer with a message on the appointment's page.
+The appointment's actions (book a free time, accept, cancel, complete, no-show, send the invite
+again) are POSTs to URLs of their own, each a thin door over its service, acting as the staff
+member's employee; they need the "change appointment" permission, and answer with a message on
+the appointment's page.
 """
 
 from __future__ import annotations
@@ -32,16 +33,19 @@ from django.views.generic import DetailView, FormView, ListView, View
 from availability.selectors import Slot, availability_rules, free_slots, office_time_zone
 from core.errors import DomainError
 from core.languages import LanguagePreference
+from notifications.models import Message
+from notifications.selectors import appointment_messages
 from participants.models import ApiClient, Employee, working_employee
 
 from .api.serializers import location_representation
-from .forms import CancelForm, InviteForm, RescheduleForm, staff_actor
+from .forms import LANGUAGE_NAMES, CancelForm, InviteForm, RescheduleForm, ResendInviteForm, staff_actor
 from .models import Appointment, AppointmentParticipant, Office, Subject
 from .services import (
     ACCEPT_FROM,
     CANCEL_FROM,
     OUTCOME_FROM,
     RESCHEDULE_FROM,
+    RESEND_INVITE_FROM,
     AppointmentNotFound,
     AppointmentStatusInvalid,
     appointment_accept,
@@ -49,6 +53,7 @@ from .services import (
     appointment_complete,
     appointment_mark_no_show,
     appointment_reschedule,
+    appointment_resend_invite,
 )
 
 # What the appointment's actions need, like the admin's change form.
@@ -166,8 +171,9 @@ class AppointmentListView(StaffMixin, ListView):
 
 
 class AppointmentDetailView(StaffMixin, DetailView):
-    """The appointment, its history, and what staff may do with it now: the actions its status
-    allows, and its free slots (``?from=`` a local date shows the two weeks from then)."""
+    """The appointment, its history, the messages sent about it, and what staff may do with it
+    now: the actions its status allows, and its free slots (``?from=`` a local date shows the two
+    weeks from then)."""
 
     template_name = "backoffice/appointment_detail.html"
     context_object_name = "appointment"
@@ -198,6 +204,7 @@ class AppointmentDetailView(StaffMixin, DetailView):
             "reschedule": status in RESCHEDULE_FROM,
             "accept": status in ACCEPT_FROM,
             "cancel": status in CANCEL_FROM,
+            "resend_invite": status in RESEND_INVITE_FROM,
             # Complete and no-show: once an accepted appointment has started.
             "outcome": status in OUTCOME_FROM and appointment.start <= now,
         }
@@ -206,11 +213,13 @@ class AppointmentDetailView(StaffMixin, DetailView):
             "location": location,
             "created_by": names[(appointment.created_by_type, appointment.created_by_id)],
             "history": history,
+            "sent_messages": _messages_to_show(appointment),
             "zone": office_time_zone(appointment),
             "allowed": allowed,
             "any_allowed": any(allowed.values()),
             "may_change": may_change,
             "cancel_form": CancelForm(),
+            "resend_form": ResendInviteForm(),
             "awaits_start": status in OUTCOME_FROM and not allowed["outcome"],
         }
         if may_change and allowed["reschedule"]:
@@ -279,6 +288,22 @@ def _parse_date(value: str | None) -> date | None:
         return date.fromisoformat(value) if value else None
     except ValueError:
         return None
+
+
+def _messages_to_show(appointment: Appointment) -> list[Message]:
+    """The appointment's messages (``appointment_messages``), each with ``recipient_name`` (the
+    participant it is for, from the prefetched participants; else its kind and id) and
+    ``language_name``. One query, however many messages."""
+    people = {
+        (participant.type, participant.customer_id or participant.employee_id): participant.customer or participant.employee
+        for participant in appointment.participants.all()
+    }
+    rows = list(appointment_messages(appointment_id=appointment.pk))
+    for message in rows:
+        person = people.get((message.recipient_type, message.recipient_id))
+        message.recipient_name = str(person) if person else f"{message.get_recipient_type_display()} {message.recipient_id}"
+        message.language_name = LANGUAGE_NAMES.get(message.language, message.language)
+    return rows
 
 
 ACTOR_KINDS = {
@@ -387,6 +412,11 @@ complete = AppointmentActionView.as_view(
 )
 no_show = AppointmentActionView.as_view(
     service=appointment_mark_no_show, done_message="Appointment {pk} marked as a no-show."
+)
+resend_invite = AppointmentActionView.as_view(
+    service=appointment_resend_invite,
+    form_class=ResendInviteForm,
+    done_message="Invite {pk} sent again: the customer gets a new link, and older links stop working.",
 )
 
 

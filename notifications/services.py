@@ -13,6 +13,9 @@ Who hears of what:
 | accepted | ACCEPTED | ACCEPTED |
 | cancelled | CANCELLED | CANCELLED |
 | ``REMINDER_BEFORE`` before the start | REMINDER (written by the sweep) | — |
+
+An action taken with ``notifyCustomer: false`` (``change.notify_customer``) tells the customers
+nothing; its PRIMARY employees are told as usual.
 """
 
 from __future__ import annotations
@@ -51,13 +54,16 @@ def invite_messages_write(*, recipients: Iterable[tuple[int, int]]) -> list[Mess
 
 def change_messages_write(*, appointment: Appointment, change: AppointmentStatusChange) -> list[Message]:
     """The messages of one action on ``appointment`` (``change`` is its history row, the
-    appointment saved with its new state), to the people the table above names. The calendar
-    sequence is the number of actions so far. ``appointment.participants`` may be prefetched."""
+    appointment saved with its new state), to the people the table above names; to its customers
+    only if ``change.notify_customer``. The calendar sequence is the number of actions so far.
+    ``appointment.participants`` may be prefetched."""
     kind = _kind_of(change)
     if kind is None:
         return []
     participants = appointment.participants.all()
-    recipients = [(Message.RecipientType.CUSTOMER, p.customer_id) for p in participants if p.type == CUSTOMER]
+    recipients = []
+    if change.notify_customer:
+        recipients += [(Message.RecipientType.CUSTOMER, p.customer_id) for p in participants if p.type == CUSTOMER]
     if kind != Kind.INVITE:
         recipients += [
             (Message.RecipientType.EMPLOYEE, p.employee_id)

@@ -25,6 +25,7 @@ from .serializers import (
     InviteRequestSerializer,
     NoPropertiesRequestSerializer,
     RescheduleRequestSerializer,
+    ResendInviteRequestSerializer,
     TranslationListSerializer,
     TranslationSerializer,
 )
@@ -604,6 +605,26 @@ no_show_schema = _action_schema(
         ("No show", 200, {"data": _booked("NO_SHOW", "2025-03-10T08:00:00.000Z", "2025-03-10T09:00:00.000Z")}),
         ("Not started", 422, _NOT_STARTED),
     ],
+)
+
+resend_invite_schema = _action_schema(
+    "resend-invite",
+    "Send the invite again",
+    "Invites the customers again: each gets a new invite with a new link, and when it is sent, every "
+    "link they were sent before stops working. `OUTGOING_INVITE` stays `OUTGOING_INVITE`; "
+    "`ALTERNATIVE_DATE_REQUESTED` (no time suited the customer) becomes `OUTGOING_INVITE` again. "
+    "`message`, if given, is shown in the new invite instead of the appointment's own message. "
+    "422 codes: `APPOINTMENT_STATUS_INVALID` (allowed from `OUTGOING_INVITE` and "
+    "`ALTERNATIVE_DATE_REQUESTED`), `IDEMPOTENCY_KEY_REUSED`.",
+    ResendInviteRequestSerializer,
+    [
+        ("Sent again", 200, {"data": _booked("OUTGOING_INVITE", None, None)}),
+        ("Already booked", 422, _error_example(
+            "APPOINTMENT_STATUS_INVALID", "The appointment's status does not allow this action",
+            status="ACCEPTED", allowedStates=["OUTGOING_INVITE", "ALTERNATIVE_DATE_REQUESTED"],
+        )),
+    ],
+    requests={"Send again": {"message": "We have new times: pick one that suits you"}},
 )
 
 

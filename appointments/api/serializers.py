@@ -171,8 +171,8 @@ MAX_APPOINTMENT_LENGTH = timedelta(hours=24)
 def _notify_customer() -> StrictBooleanField:
     return StrictBooleanField(
         default=True,
-        help_text="Whether the customer is to be told (default true). Recorded with the action for the "
-        "notifications; no message is sent yet either way.",
+        help_text="Whether the customers get a message about this action (default true). With false they "
+        "get none; the PRIMARY employees are told either way. Kept in the appointment's history.",
     )
 
 
@@ -209,6 +209,12 @@ class CancelRequestSerializer(StrictSerializer):
     notifyCustomer = _notify_customer()
 
 
+class ResendInviteRequestSerializer(StrictSerializer):
+    """The body of ``POST …/appointments/{id}/_actions/resend-invite``."""
+
+    message = _text("For the customer: shown in the new invite instead of the appointment's own message")
+
+
 class NoPropertiesRequestSerializer(StrictSerializer):
     """The body of an action that takes none: absent, or ``{}``."""
 
@@ -232,6 +238,12 @@ def parse_cancel_request(body) -> dict:
         "message": data.get("message"),
         "notify_customer": data["notifyCustomer"],
     }
+
+
+def parse_resend_invite_request(body) -> dict:
+    """A resend-invite body as ``appointment_resend_invite``'s keyword arguments (400 on its shape)."""
+    data = ResendInviteRequestSerializer().run_validation(body)
+    return {"message": data.get("message")}
 
 
 def parse_no_properties(body) -> dict:

@@ -20,6 +20,7 @@ from ..services import (
     appointment_complete,
     appointment_mark_no_show,
     appointment_reschedule,
+    appointment_resend_invite,
     appointment_time_slots,
     invite_create,
 )
@@ -33,6 +34,7 @@ from .schema import (
     list_schema,
     no_show_schema,
     reschedule_schema,
+    resend_invite_schema,
     retrieve_schema,
     time_slots_schema,
 )
@@ -42,6 +44,7 @@ from .serializers import (
     parse_invite_request,
     parse_no_properties,
     parse_reschedule_request,
+    parse_resend_invite_request,
     timestamp,
 )
 
@@ -116,7 +119,7 @@ def _refuse_bracketless_filters(params) -> None:
 
 class AppointmentViewSet(viewsets.GenericViewSet):
     """Appointments of one enterprise: read them, invite customers to new ones, offer their free
-    times, and act on them (reschedule, accept, cancel, complete, no-show)."""
+    times, and act on them (reschedule, accept, cancel, complete, no-show, resend the invite)."""
 
     permission_classes = [EnterpriseToken]
     filter_backends = [DjangoFilterBackend, TimeWindowFilterBackend]
@@ -226,3 +229,8 @@ class AppointmentViewSet(viewsets.GenericViewSet):
     @action(detail=True, methods=["post"], url_path="_actions/no-show")
     def no_show(self, request, enterprise, pk):
         return self.act(request, pk, appointment_mark_no_show, **parse_no_properties(request.data))
+
+    @resend_invite_schema
+    @action(detail=True, methods=["post"], url_path="_actions/resend-invite")
+    def resend_invite(self, request, enterprise, pk):
+        return self.act(request, pk, appointment_resend_invite, **parse_resend_invite_request(request.data))

@@ -1,16 +1,19 @@
-"""POST …/appointments/{id}/_actions/{reschedule,accept,cancel,complete,no-show}: the lifecycle
-through the API, with its scope, its tenancy, its errors and its Idempotency-Key."""
+"""POST …/appointments/{id}/_actions/{reschedule,accept,cancel,complete,no-show,resend-invite}: the
+lifecycle through the API, with its scope, its tenancy, its errors and its Idempotency-Key."""
 
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.core import mail
 from django.utils import timezone
 from rest_framework.test import APIClient
 
 from appointments.models import Appointment, AppointmentStatusChange
 from availability.models import BusyTime
+from notifications.models import Message
 from participants.models import ApiClient
 from tests.availability.support import book, invite, local, next_weekday, open_every_day, rules
+from tests.notifications.support import give_addresses, link_path, send_pending
 from tests.schema_support import assert_matches_schema
 from tests.support import post_invite
 
@@ -18,7 +21,7 @@ pytestmark = pytest.mark.django_db
 Status = Appointment.Status
 MONDAY = next_weekday(0)
 PATH = "/api/enterprises/{enterprise}/appointments/{id}/_actions/"
-ACTIONS = ("reschedule", "accept", "cancel", "complete", "no-show")
+ACTIONS = ("reschedule", "accept", "cancel", "complete", "no-show", "resend-invite")
 
 
 def post(client, appointment, action, body=None, slug="acme", **headers):
@@ -152,6 +155,44 @@ def test_an_outcome_once_the_appointment_has_started(acme, api, office_hours, ac
     assert AppointmentStatusChange.objects.filter(appointment=booked).last().action == action
 
 
+def test_resend_invite_sends_a_new_link_and_the_older_one_stops_working(acme, api, client, settings):
+    settings.PUBLIC_BASE_URL = "http://testserver"
+    give_addresses(acme)
+    appointment = invite(acme, message="Bring your ID")
+    send_pending()
+    response = post(api, appointment, "resend-invite", {"message": "Still interested?"}, HTTP_IDEMPOTENCY_KEY="again-1")
+
+    resent = data(response)
+    assert_matches_schema(response.json(), PATH + "resend-invite", "post", 200)
+    assert (resent["status"], resent["start"], resent["updatedByType"], resent["updatedFrom"]) == (
+        "OUTGOING_INVITE", None, "API_CLIENT", "API"
+    )
+    change = AppointmentStatusChange.objects.get(appointment=appointment)
+    assert (change.action, change.from_status, change.message, change.channel) == (
+        "resend-invite", "OUTGOING_INVITE", "Still interested?", "API"
+    )
+    send_pending()
+    first, second = mail.outbox
+    assert "Still interested?" in second.body
+    older, newer = client.get(link_path(first)), client.get(link_path(second))
+    assert (older.status_code, older.content) == (404, client.get("/i/no-such-token/").content)  # the neutral page
+    assert "This link no longer works" in older.content.decode()
+    assert newer.status_code == 200 and acme.subject.name in newer.content.decode()
+    # A retry with the same key answers the same and sends nothing more.
+    again = post(api, appointment, "resend-invite", {"message": "Still interested?"}, HTTP_IDEMPOTENCY_KEY="again-1")
+    assert again["Idempotent-Replayed"] == "true" and again.json() == response.json()
+    assert Message.objects.filter(appointment=appointment, kind="INVITE").count() == 2
+
+
+def test_resend_invite_offers_times_again_where_none_suited_the_customer(acme, api):
+    appointment = invite(acme)
+    Appointment.objects.filter(pk=appointment.pk).update(status=Status.ALTERNATIVE_DATE_REQUESTED)
+
+    assert data(post(api, appointment, "resend-invite"))["status"] == "OUTGOING_INVITE"  # no body at all
+    change = AppointmentStatusChange.objects.get(appointment=appointment)
+    assert (change.from_status, change.to_status, change.message) == ("ALTERNATIVE_DATE_REQUESTED", "OUTGOING_INVITE", "")
+
+
 # --- Who may act on what ---------------------------------------------------------------------------
 
 
@@ -215,6 +256,9 @@ START = "2030-03-11T09:00:00Z"
         ("accept", {"note": "ok"}, [("UNKNOWN_PROPERTY", "/note")]),
         ("complete", {"at": START}, [("UNKNOWN_PROPERTY", "/at")]),
         ("no-show", "", [("INVALID_TYPE", "")]),
+        ("resend-invite", {"message": ""}, [("TOO_SHORT", "/message")]),
+        ("resend-invite", {"message": 5}, [("INVALID_TYPE", "/message")]),
+        ("resend-invite", {"message": "Hi", "notifyCustomer": False}, [("UNKNOWN_PROPERTY", "/notifyCustomer")]),
     ],
 )
 def test_a_malformed_body_is_a_400_with_every_violation(acme, api, action, body, expected):
@@ -268,6 +312,8 @@ def test_a_time_taken_by_another_booking_is_refused(acme, api, office_hours):
         ("complete", Status.INCOMING_REQUEST, ["ACCEPTED"]),
         ("complete", Status.NO_SHOW, ["ACCEPTED"]),
         ("no-show", Status.OUTGOING_INVITE, ["ACCEPTED"]),
+        ("resend-invite", Status.ACCEPTED, ["OUTGOING_INVITE", "ALTERNATIVE_DATE_REQUESTED"]),
+        ("resend-invite", Status.CANCELLED, ["OUTGOING_INVITE", "ALTERNATIVE_DATE_REQUESTED"]),
     ],
 )
 def test_a_transition_outside_the_table_is_refused_with_the_allowed_states(acme, api, office_hours, action, status, allowed):

@@ -17,7 +17,7 @@ from tests.availability.support import STAFF, book, invite, local, next_weekday,
 
 Status = Appointment.Status
 MONDAY = next_weekday(0)  # 7 to 13 days ahead: always in the page's first two weeks
-ACTIONS = ["reschedule", "accept", "cancel", "complete", "no-show"]
+ACTIONS = ["reschedule", "accept", "cancel", "complete", "no-show", "resend-invite"]
 
 
 @pytest.fixture
@@ -299,8 +299,8 @@ def test_the_outcome_waits_for_the_start(staff, acme):
 
 # Which actions each status offers, and that the others are refused with a message if posted anyway.
 OFFERED = {
-    Status.OUTGOING_INVITE: {"reschedule", "cancel"},
-    Status.ALTERNATIVE_DATE_REQUESTED: {"reschedule", "cancel"},
+    Status.OUTGOING_INVITE: {"reschedule", "resend-invite", "cancel"},
+    Status.ALTERNATIVE_DATE_REQUESTED: {"reschedule", "resend-invite", "cancel"},
     Status.INCOMING_REQUEST: {"reschedule", "accept", "cancel"},
     Status.ACCEPTED: {"reschedule", "cancel", "complete", "no-show"},  # started
     Status.CANCELLED: set(),

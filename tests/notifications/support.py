@@ -37,6 +37,12 @@ def act(action, acme, appointment: Appointment, **kwargs) -> Appointment:
     return action(enterprise=acme.enterprise, appointment_id=appointment.pk, actor=STAFF, **kwargs)
 
 
+def link_path(email) -> str:
+    """The path of the customer's link in an invite e-mail (``PUBLIC_BASE_URL`` http://testserver)."""
+    link = next(word for word in email.body.split() if word.startswith("http://testserver/i/"))
+    return link.removeprefix("http://testserver")
+
+
 def bodies(email: EmailMessage) -> tuple[str, str]:
     """The plain text and the HTML of a received e-mail."""
     text = email.get_body(("plain",)).get_content()

@@ -19,7 +19,7 @@ from appointments.services import (
 from availability.services import AppointmentNoAvailability
 from notifications.models import Message
 
-from .support import MONDAY, STAFF, act, invite, local, open_every_day, rules
+from .support import MONDAY, STAFF, act, book, invite, local, open_every_day, rules
 
 Kind = Message.Kind
 
@@ -158,3 +158,46 @@ class TestTransactions:
         with pytest.raises(AppointmentNoAvailability):
             act(appointment_reschedule, acme, appointment, start=local(MONDAY, 8))  # before opening time
         assert not Message.objects.exists() and not DBTaskResult.objects.exists()
+
+
+@pytest.mark.django_db
+class TestNotifyCustomer:
+    """An API action with ``notifyCustomer: false`` writes no message to the customer; the PRIMARY
+    employees are told as usual."""
+
+    @staticmethod
+    def post(api, appointment, action, body):
+        response = api.post(f"/api/enterprises/acme/appointments/{appointment.pk}/_actions/{action}", body, format="json")
+        assert response.status_code == 200, response.content
+
+    def test_a_time_booked_and_moved_without_telling_the_customer(self, acme, api, office_hours):
+        appointment = invite(acme, secondary=(acme.employees[1],))
+        employee = acme.employees[0].pk
+
+        self.post(api, appointment, "reschedule", {"start": local(MONDAY, 10).isoformat(), "notifyCustomer": False})
+        self.post(api, appointment, "reschedule", {"start": local(MONDAY, 14).isoformat(), "notifyCustomer": False})
+
+        assert written(appointment) == [
+            ("INVITE", "CUSTOMER", acme.customers[0].pk),  # written when it was created
+            ("BOOKING_CONFIRMED", "EMPLOYEE", employee),
+            ("RESCHEDULED", "EMPLOYEE", employee),
+        ]
+
+    def test_a_cancel_without_telling_the_customer(self, acme, api, office_hours):
+        booked = book(acme, local(MONDAY, 10))
+        before = len(written(booked))
+
+        self.post(api, booked, "cancel", {"reason": "Booked twice", "notifyCustomer": False})
+
+        assert written(booked)[before:] == [("CANCELLED", "EMPLOYEE", acme.employees[0].pk)]
+
+    @pytest.mark.parametrize("told", [{}, {"notifyCustomer": True}])
+    @pytest.mark.parametrize("action", ["reschedule", "cancel"])
+    def test_otherwise_the_customer_is_told_too(self, acme, api, office_hours, action, told):
+        booked = book(acme, local(MONDAY, 10))
+        before = len(written(booked))
+        body = {"start": local(MONDAY, 14).isoformat()} if action == "reschedule" else {}
+
+        self.post(api, booked, action, {**body, **told})
+
+        assert [recipient_type for _kind, recipient_type, _id in written(booked)[before:]] == ["CUSTOMER", "EMPLOYEE"]
