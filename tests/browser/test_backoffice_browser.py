@@ -61,7 +61,7 @@ def test_staff_member_creates_a_geocoded_invite_and_the_api_returns_it(page, acm
     expect(page.get_by_text(re.compile(r"Invite \d+ created"))).to_be_visible()
     appointment = Appointment.objects.get(external_id="BROWSER-1")
     expect(page.get_by_text("Korenmarkt 1, 9000 Ghent, BE")).to_be_visible()
-    expect(page.get_by_text("Europe/Brussels")).to_be_visible()
+    expect(page.get_by_text("Europe/Brussels", exact=True)).to_be_visible()  # the location's zone
 
     page.get_by_role("link", name="Appointments").first.click()
     row = page.locator("tbody tr", has_text="BROWSER-1")
