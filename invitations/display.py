@@ -25,7 +25,7 @@ from participants.models import Customer
 
 MEETING_TYPES = {
     Appointment.MeetingType.OFFICE: _("At the office"),
-    Appointment.MeetingType.ON_LOCATION: _("At an address"),
+    Appointment.MeetingType.ON_LOCATION: _("At a location"),
     Appointment.MeetingType.PHONE: _("By phone"),
     Appointment.MeetingType.VIDEO: _("Video call"),
 }
