@@ -26,10 +26,10 @@ from appointments.models import Appointment, AppointmentParticipant
 from availability.selectors import office_time_zone
 from core.languages import API_LANGUAGES, to_storage
 from invitations import display
+from invitations.calendar import EventVersion, appointment_calendar
 from invitations.services import invite_link_issue, public_url
 from participants.models import Customer, Employee
 
-from .calendar import Attendee, calendar_file
 from .models import Message
 
 Kind = Message.Kind
@@ -53,14 +53,13 @@ SUBJECTS = {
     },
 }
 
-# The calendar file each kind carries: (METHOD, STATUS), None for no file. A requested time is
-# tentative until an employee accepts it.
-CALENDAR = {
-    Kind.BOOKING_CONFIRMED: ("REQUEST", "CONFIRMED"),
-    Kind.REQUEST_RECEIVED: ("REQUEST", "TENTATIVE"),
-    Kind.ACCEPTED: ("REQUEST", "CONFIRMED"),
-    Kind.RESCHEDULED: ("REQUEST", "CONFIRMED"),
-    Kind.CANCELLED: ("CANCEL", "CANCELLED"),
+# The METHOD of the calendar file each kind carries; the other kinds carry none.
+CALENDAR_METHODS = {
+    Kind.BOOKING_CONFIRMED: "REQUEST",
+    Kind.REQUEST_RECEIVED: "REQUEST",
+    Kind.ACCEPTED: "REQUEST",
+    Kind.RESCHEDULED: "REQUEST",
+    Kind.CANCELLED: "CANCEL",
 }
 
 
@@ -113,7 +112,7 @@ def message_render(
         template = f"notifications/email/{message.kind.lower()}"
         text = _tidy(render_to_string(f"{template}.txt", context))
         html = render_to_string(f"{template}.html", context)
-        calendar = _calendar(message, appointment, participants, zone, context)
+        calendar = _calendar(message, appointment, participants, recipient, language, context)
 
     from_address = _address_of(settings.DEFAULT_FROM_EMAIL)
     email = EmailMultiAlternatives(
@@ -239,38 +238,16 @@ def _when(start: datetime, end: datetime | None, zone: tzinfo, language: str) ->
     }
 
 
-def _calendar(message, appointment, participants, zone, context) -> tuple[str, bytes] | None:
-    if message.kind not in CALENDAR or message.start is None:
+def _calendar(message, appointment, participants, recipient, language, context) -> tuple[str, bytes] | None:
+    """The calendar file of the appointment as it was when ``message`` was written: the same
+    builder as the customer's page, so that both update one event."""
+    method = CALENDAR_METHODS.get(message.kind)
+    if method is None or message.start is None:
         return None
-    method, status = CALENDAR[message.kind]
-    if message.kind == Kind.RESCHEDULED and context["tentative"]:
-        status = "TENTATIVE"
-    people = [
-        Attendee(name=str(person), email=person.email)
-        for participant in participants
-        for person in [participant.customer or participant.employee]
-        if person.email
-        and (participant.type == AppointmentParticipant.Type.CUSTOMER or participant.role == AppointmentParticipant.Role.PRIMARY)
-    ]
-    lines = [str(context["meeting_type"])]
-    if context["video_url"]:
-        lines.append(context["video_url"])
-    if context["note"]:
-        lines.append(context["note"])
-    from_address = _address_of(settings.DEFAULT_FROM_EMAIL)
-    content = calendar_file(
-        appointment=appointment,
-        method=method,
-        status=status,
-        sequence=message.sequence,
-        start=message.start,
-        end=message.end or message.start,
-        zone=office_time_zone(appointment),
-        summary=f"{context['subject']} ({appointment.enterprise.name})",
-        location=context["place"] or context["video_url"] or str(context["meeting_type"]),
-        description="\n".join(lines),
-        organizer_name=appointment.enterprise.name,
-        organizer_email=from_address,
-        attendees=people,
+    # A requested time is tentative until an employee accepts it, and so is a new time that waits for them.
+    tentative = message.kind == Kind.REQUEST_RECEIVED or (message.kind == Kind.RESCHEDULED and context["tentative"])
+    version = EventVersion(message.start, message.end, message.sequence, tentative)
+    content = appointment_calendar(
+        appointment, language=language, method=method, recipient=recipient, version=version, participants=participants
     )
     return method, content

@@ -209,21 +209,24 @@ def _link(text: str) -> str:
     return next(word for word in text.split() if word.startswith("http://testserver/i/"))
 
 
+def booked_video_call(acme, *people: tuple[str, object], **fields) -> Appointment:
+    """A video call of ``people`` (``(role, employee or customer)``), booked Monday 10:00."""
+    open_every_day(acme.office, weekdays=range(5))
+    appointment = invite_create(
+        enterprise=acme.enterprise,
+        actor=STAFF,
+        subject_id=str(acme.subject.pk),
+        office_id=str(acme.office.pk),
+        meeting_type="VIDEO",
+        participants=[ParticipantInput(role, type(person).__name__.upper(), str(person.pk)) for role, person in people],
+        **fields,
+    )
+    return act(appointment_reschedule, acme, appointment, start=local(MONDAY, 10))
+
+
 def test_a_video_call_gives_each_recipient_their_own_link(people, smtp):
     give_addresses(people)
-    open_every_day(people.office, weekdays=range(5))
-    appointment = invite_create(
-        enterprise=people.enterprise,
-        actor=STAFF,
-        subject_id=str(people.subject.pk),
-        office_id=str(people.office.pk),
-        meeting_type="VIDEO",
-        participants=[
-            ParticipantInput("PRIMARY", "EMPLOYEE", str(people.employees[0].pk)),
-            ParticipantInput("PRIMARY", "CUSTOMER", str(people.customers[0].pk)),
-        ],
-    )
-    act(appointment_reschedule, people, appointment, start=local(MONDAY, 10))
+    appointment = booked_video_call(people, ("PRIMARY", people.employees[0]), ("PRIMARY", people.customers[0]))
     send_pending()
 
     links = {p.type: p.video_url for p in appointment.participants.all()}
@@ -296,3 +299,38 @@ def test_an_e_mail_shows_the_time_zone_and_place_as_the_customers_page_does(peop
     for shown in (bodies(email)[0], page):
         assert when in shown and "中央ヨーロッパ時間 (Europe/Brussels)" in shown
         assert "オフィスにて" in shown and "Korenmarkt 1, 9000" in shown
+
+
+def test_an_e_mails_calendar_file_is_the_one_on_the_customers_page(people, smtp, client):
+    """One builder for both: to the letter but for DTSTAMP. Neither shows a customer the other
+    customers (the e-mails' files listed everyone), and a SECONDARY employee is optional."""
+    give_addresses(people)
+    daan, eva = people.customers[:2]
+    appointment = booked_video_call(
+        people,
+        ("PRIMARY", people.employees[0]),
+        ("SECONDARY", people.employees[1]),
+        ("PRIMARY", daan),
+        ("PRIMARY", eva),
+        message="Test your camera first",
+    )
+    send_pending()
+
+    def attached(address: str) -> bytes:
+        return calendar_of(next(email for email in smtp.messages if email["X-Envelope-To"] == address))
+
+    def without_dtstamp(body: bytes) -> list[bytes]:
+        return [line for line in body.splitlines() if not line.startswith(b"DTSTAMP")]
+
+    on_page = client.get(f"{link_path(appointment, daan)}appointment.ics").content
+    assert without_dtstamp(attached(daan.email)) == without_dtstamp(on_page)
+
+    def attendees(body: bytes) -> dict[str, str]:
+        [event] = Calendar.from_ical(body).walk("VEVENT")
+        return {str(attendee): str(attendee.params["ROLE"]) for attendee in event["ATTENDEE"]}
+
+    staff = {"mailto:employee0@acme.example": "REQ-PARTICIPANT", "mailto:employee1@acme.example": "OPT-PARTICIPANT"}
+    assert attendees(on_page) == {**staff, f"mailto:{daan.email}": "REQ-PARTICIPANT"}
+    assert attendees(attached(eva.email)) == {**staff, f"mailto:{eva.email}": "REQ-PARTICIPANT"}
+    everyone = {**staff, f"mailto:{daan.email}": "REQ-PARTICIPANT", f"mailto:{eva.email}": "REQ-PARTICIPANT"}
+    assert attendees(attached("employee0@acme.example")) == everyone
