@@ -1,4 +1,6 @@
-"""An appointment as a customer reads it: in their language and their time zone, with the zone named.
+"""An appointment as a person reads it: in their language and their time zone, with the zone named.
+The customer's pages, the e-mails (to customers and employees) and the calendar files all show
+times, zones and places through these functions, so that they never disagree.
 
 Dates, times and zone names come from the CLDR through Babel, so "maandag 16 maart 2026, 05:00"
 and "Monday, March 16, 2026, 5:00 AM" are each right for their reader. Translated model fields (a
@@ -14,8 +16,8 @@ from datetime import UTC, date, datetime, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel.dates import format_date, format_time, get_timezone_name
+from django.utils.translation import gettext, override
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import override
 
 from appointments.models import Appointment, AppointmentParticipant
 from core.languages import API_LANGUAGES, LanguagePreference, to_storage
@@ -25,7 +27,7 @@ from participants.models import Customer
 
 MEETING_TYPES = {
     Appointment.MeetingType.OFFICE: _("At the office"),
-    Appointment.MeetingType.ON_LOCATION: _("At an address"),
+    Appointment.MeetingType.ON_LOCATION: _("At a location"),
     Appointment.MeetingType.PHONE: _("By phone"),
     Appointment.MeetingType.VIDEO: _("Video call"),
 }
@@ -69,16 +71,21 @@ def zone_label(zone: tzinfo, language: str) -> str:
     return f"{get_timezone_name(zone, 'long', locale=_locale(language))} ({key})"
 
 
+def times_label(start: datetime, end: datetime | None, zone: tzinfo, language: str) -> str:
+    """``5:00 AM – 6:00 AM`` in ``zone``, with the end's day when it is another day."""
+    if end is None:
+        return time_label(start, zone, language)
+    until = time_label(end, zone, language)
+    if end.astimezone(zone).date() != start.astimezone(zone).date():
+        until = f"{day_label(end.astimezone(zone).date(), language)} {until}"
+    with override(_locale(language)):
+        # Translated, because not every language puts a dash between two times (Japanese: ～).
+        return gettext("%(start)s – %(end)s") % {"start": time_label(start, zone, language), "end": until}
+
+
 def when_label(start: datetime, end: datetime | None, zone: tzinfo, language: str) -> str:
     """``Monday, March 16, 2026, 5:00 AM – 6:00 AM``, in ``zone``."""
-    local_start = start.astimezone(zone)
-    times = time_label(start, zone, language)
-    if end is not None:
-        if end.astimezone(zone).date() == local_start.date():
-            times = f"{times} – {time_label(end, zone, language)}"
-        else:
-            times = f"{times} – {day_label(end.astimezone(zone).date(), language)} {time_label(end, zone, language)}"
-    return f"{day_label(local_start.date(), language)}, {times}"
+    return f"{day_label(start.astimezone(zone).date(), language)}, {times_label(start, end, zone, language)}"
 
 
 def translated(values: dict[str, str], language: str, default_language: str) -> str:
@@ -106,20 +113,28 @@ class Place:
     address: str = ""
     video_url: str | None = None
 
+    @property
+    def where(self) -> str:
+        """Somewhere to go: the office's name and address, or the address; empty by phone or video."""
+        return ", ".join(part for part in (self.name, self.address) if part)
+
     def __str__(self) -> str:
-        return ", ".join(part for part in (self.name, self.address or self.video_url or self.meeting_type) if part)
+        """One line: where to go, else the video link, else how the meeting happens."""
+        return self.where or self.video_url or self.meeting_type
 
 
 def place(appointment: Appointment, language: str, recipient: AppointmentParticipant | None = None) -> Place:
-    """``appointment`` with ``office__location``, ``location`` and ``enterprise`` selected.
-    ``recipient`` (a participant) gets their own video link."""
+    """``appointment`` with ``office__location`` and ``enterprise`` selected (and ``location``
+    when it is not the office's). ``recipient`` (a participant) gets their own video link."""
     with override(to_storage(language)):
         label = str(MEETING_TYPES.get(appointment.meeting_type, appointment.meeting_type))
     default = appointment.enterprise.default_language
     kind = appointment.meeting_type
     if kind == Appointment.MeetingType.OFFICE:
-        location = appointment.location or appointment.office.location
-        return Place(label, name=appointment.office.name, address=address(location, language, default))
+        office = appointment.office
+        # Usually the office's own location, loaded with the office: no query for it.
+        location = office.location if appointment.location_id in (None, office.location_id) else appointment.location
+        return Place(label, name=office.name, address=address(location, language, default))
     if kind == Appointment.MeetingType.ON_LOCATION and appointment.location is not None:
         return Place(label, address=address(appointment.location, language, default))
     if kind == Appointment.MeetingType.VIDEO:

@@ -11,27 +11,25 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from datetime import datetime, timedelta
+from datetime import datetime, tzinfo
 from email.mime.text import MIMEText
 from email.utils import formataddr, parseaddr
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import formats, timezone, translation
-from django.utils.translation import gettext
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from appointments.models import Appointment, AppointmentParticipant
-from core.languages import API_LANGUAGES, STORAGE_LANGUAGES, to_storage
+from availability.selectors import office_time_zone
+from core.languages import API_LANGUAGES, to_storage
+from invitations import display
+from invitations.calendar import EventVersion, appointment_calendar
 from invitations.services import invite_link_issue, public_url
-from locations.formatting import formatted_address
-from locations.models import Location
 from participants.models import Customer, Employee
 
-from .calendar import Attendee, calendar_file
 from .models import Message
 
 Kind = Message.Kind
@@ -55,21 +53,13 @@ SUBJECTS = {
     },
 }
 
-MEETING_TYPES = {
-    Appointment.MeetingType.OFFICE: _("At the office"),
-    Appointment.MeetingType.ON_LOCATION: _("At a location"),
-    Appointment.MeetingType.PHONE: _("By phone"),
-    Appointment.MeetingType.VIDEO: _("Video call"),
-}
-
-# The calendar file each kind carries: (METHOD, STATUS), None for no file. A requested time is
-# tentative until an employee accepts it.
-CALENDAR = {
-    Kind.BOOKING_CONFIRMED: ("REQUEST", "CONFIRMED"),
-    Kind.REQUEST_RECEIVED: ("REQUEST", "TENTATIVE"),
-    Kind.ACCEPTED: ("REQUEST", "CONFIRMED"),
-    Kind.RESCHEDULED: ("REQUEST", "CONFIRMED"),
-    Kind.CANCELLED: ("CANCEL", "CANCELLED"),
+# The METHOD of the calendar file each kind carries; the other kinds carry none.
+CALENDAR_METHODS = {
+    Kind.BOOKING_CONFIRMED: "REQUEST",
+    Kind.REQUEST_RECEIVED: "REQUEST",
+    Kind.ACCEPTED: "REQUEST",
+    Kind.RESCHEDULED: "REQUEST",
+    Kind.CANCELLED: "CANCEL",
 }
 
 
@@ -108,7 +98,9 @@ def message_render(
     language = person.language if for_customer else enterprise.default_language
     if language not in API_LANGUAGES:
         language = enterprise.default_language
-    zone = _zone(person.time_zone if for_customer else appointment.office.location.time_zone)
+    # Employees read the office's times; a customer without a zone of their own too, as on their page.
+    office_zone = office_time_zone(appointment)
+    zone = display.customer_zone(person, fallback=office_zone) if for_customer else office_zone
     if message.kind == Kind.INVITE and link is None:
         link = invite_link_issue(appointment=appointment, customer=person)
 
@@ -120,7 +112,7 @@ def message_render(
         template = f"notifications/email/{message.kind.lower()}"
         text = _tidy(render_to_string(f"{template}.txt", context))
         html = render_to_string(f"{template}.html", context)
-        calendar = _calendar(message, appointment, participants, zone, context)
+        calendar = _calendar(message, appointment, participants, recipient, language, context)
 
     from_address = _address_of(settings.DEFAULT_FROM_EMAIL)
     email = EmailMultiAlternatives(
@@ -190,16 +182,8 @@ def _check_still_true(message: Message, appointment: Appointment) -> None:
         raise NotSendable("The appointment is no longer at the time this reminder is about.")
 
 
-def _zone(name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
-
-
 def _context(message, appointment, participants, recipient, language, zone, link) -> dict:
     enterprise = appointment.enterprise
-    storage = to_storage(language)
     for_customer = message.recipient_type == Message.RecipientType.CUSTOMER
     customers = [p.customer for p in participants if p.type == AppointmentParticipant.Type.CUSTOMER]
     employees = [
@@ -207,8 +191,9 @@ def _context(message, appointment, participants, recipient, language, zone, link
         for p in participants
         if p.type == AppointmentParticipant.Type.EMPLOYEE and p.role == AppointmentParticipant.Role.PRIMARY
     ]
-    subject = _translated(appointment.subject, "name", storage, to_storage(enterprise.default_language))
-    when = _when(message.start, message.end, zone) if message.start else None
+    subject = display.subject_name(appointment, language)
+    place = display.place(appointment, language, recipient)
+    when = _when(message.start, message.end, zone, language) if message.start else None
     customer_names = ", ".join(str(customer) for customer in customers)
     # What the action said; an invite without one carries the appointment's message for the customer.
     note = message.note
@@ -223,119 +208,46 @@ def _context(message, appointment, participants, recipient, language, zone, link
         "enterprise": enterprise.name,
         "subject": subject,
         "when": when,
-        "meeting_type": MEETING_TYPES[appointment.meeting_type],
-        "place": _place(appointment, storage, to_storage(enterprise.default_language)),
-        "video_url": recipient.video_url if appointment.meeting_type == Appointment.MeetingType.VIDEO else None,
+        "meeting_type": place.meeting_type,
+        "place": place.where,
+        "video_url": place.video_url,
         "with_names": ", ".join(str(employee) for employee in employees) if for_customer else customer_names,
         "customer": customer_names,
         "note": note,
         # A requested time, or a new time that waits for an employee to accept it again.
         "tentative": appointment.status == Appointment.Status.INCOMING_REQUEST,
         "link": link,
-        "link_expires": _date(timezone.now() + settings.INVITE_LINK_TTL, zone) if link else None,
+        "link_expires": _day(timezone.now() + settings.INVITE_LINK_TTL, zone, language) if link else None,
         "backoffice_url": None if for_customer else public_url(reverse("backoffice:appointment-detail", args=[appointment.pk])),
     }
     context["subject_values"] = {"subject": subject, "customer": customer_names, "date": when["date"] if when else ""}
     return context
 
 
-def _translated(instance, field: str, language: str, default_language: str) -> str:
-    """A translated field in ``language``, else the enterprise's language, else any it has."""
-    for code in (language, default_language, *STORAGE_LANGUAGES):
-        value = getattr(instance, f"{field}_{code}", None)
-        if value:
-            return value
-    return ""
+def _day(moment: datetime, zone: tzinfo, language: str) -> str:
+    return display.day_label(moment.astimezone(zone).date(), language)
 
 
-def _place(appointment: Appointment, language: str, default_language: str) -> str:
-    """Where to go, in the recipient's language where the address has it: the office (its name and
-    address) for an office meeting, the address for one on location; nothing by phone or video."""
-    if appointment.meeting_type not in (Appointment.MeetingType.OFFICE, Appointment.MeetingType.ON_LOCATION):
-        return ""
-    office = appointment.office
-    # An office meeting is at the office's location: loaded with the office already.
-    location = office.location if appointment.location_id in (None, office.location_id) else appointment.location
-    address = _address(location, language, default_language)
-    if appointment.meeting_type == Appointment.MeetingType.OFFICE:
-        return f"{office.name}, {address}"
-    return address
-
-
-def _address(location: Location, language: str, default_language: str) -> str:
-    parts = {}
-    for part in Location.TRANSLATED_FIELDS:
-        values = {to_storage(code): value for code, value in location.translations(part).items()}
-        parts[part] = values.get(language) or values.get(default_language) or next(iter(values.values()), None)
-    return formatted_address(country_code=location.country_code, postal_code=location.postal_code, **parts)
-
-
-def _date(moment: datetime, zone: ZoneInfo) -> str:
-    local = moment.astimezone(zone)
-    return gettext("%(weekday)s, %(date)s") % {
-        "weekday": formats.date_format(local, "l"),
-        "date": formats.date_format(local, "DATE_FORMAT"),
-    }
-
-
-# Django's Greek time format writes "μεσημέρι" (noon) and "1 μμ."; the 24-hour clock reads better.
-TIME_FORMATS = {"el": "H:i"}
-
-
-def _time(moment: datetime) -> str:
-    return formats.time_format(moment, TIME_FORMATS.get(translation.get_language(), "TIME_FORMAT"))
-
-
-def _when(start: datetime, end: datetime | None, zone: ZoneInfo) -> dict[str, str]:
-    """The date, the times and the zone they are in, e.g. Europe/Brussels (UTC+02:00)."""
-    local_start = start.astimezone(zone)
-    local_end = (end or start).astimezone(zone)
-    offset = local_start.utcoffset() or timedelta(0)
-    minutes = int(offset.total_seconds() // 60)
-    sign = "+" if minutes >= 0 else "-"
-    zone_name = f"{zone.key}, UTC{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+def _when(start: datetime, end: datetime | None, zone: tzinfo, language: str) -> dict[str, str]:
+    """The date, the times and their zone apart: an e-mail's subject shows the date alone, and
+    its HTML puts each on a line of its own."""
     return {
-        "date": _date(start, zone),
-        "time": gettext("%(start)s – %(end)s") % {
-            "start": _time(local_start),
-            "end": _time(local_end),
-        },
-        "zone": zone_name,
+        "date": _day(start, zone, language),
+        "time": display.times_label(start, end, zone, language),
+        "zone": display.zone_label(zone, language),
     }
 
 
-def _calendar(message, appointment, participants, zone, context) -> tuple[str, bytes] | None:
-    if message.kind not in CALENDAR or message.start is None:
+def _calendar(message, appointment, participants, recipient, language, context) -> tuple[str, bytes] | None:
+    """The calendar file of the appointment as it was when ``message`` was written: the same
+    builder as the customer's page, so that both update one event."""
+    method = CALENDAR_METHODS.get(message.kind)
+    if method is None or message.start is None:
         return None
-    method, status = CALENDAR[message.kind]
-    if message.kind == Kind.RESCHEDULED and context["tentative"]:
-        status = "TENTATIVE"
-    people = [
-        Attendee(name=str(person), email=person.email)
-        for participant in participants
-        for person in [participant.customer or participant.employee]
-        if person.email
-        and (participant.type == AppointmentParticipant.Type.CUSTOMER or participant.role == AppointmentParticipant.Role.PRIMARY)
-    ]
-    lines = [str(context["meeting_type"])]
-    if context["video_url"]:
-        lines.append(context["video_url"])
-    if context["note"]:
-        lines.append(context["note"])
-    from_address = _address_of(settings.DEFAULT_FROM_EMAIL)
-    content = calendar_file(
-        appointment=appointment,
-        method=method,
-        status=status,
-        sequence=message.sequence,
-        start=message.start,
-        end=message.end or message.start,
-        zone=_zone(appointment.office.location.time_zone),
-        summary=f"{context['subject']} ({appointment.enterprise.name})",
-        location=context["place"] or context["video_url"] or str(context["meeting_type"]),
-        description="\n".join(lines),
-        organizer_name=appointment.enterprise.name,
-        organizer_email=from_address,
-        attendees=people,
+    # A requested time is tentative until an employee accepts it, and so is a new time that waits for them.
+    tentative = message.kind == Kind.REQUEST_RECEIVED or (message.kind == Kind.RESCHEDULED and context["tentative"])
+    version = EventVersion(message.start, message.end, message.sequence, tentative)
+    content = appointment_calendar(
+        appointment, language=language, method=method, recipient=recipient, version=version, participants=participants
     )
     return method, content

@@ -61,7 +61,9 @@ def test_a_customers_file_names_the_organizer_their_attendees_and_their_own_vide
     calendar, event = event_of(appointment_calendar(appointment, language="en", recipient=daan))
 
     assert str(calendar["METHOD"]) == "REQUEST" and str(event["STATUS"]) == "CONFIRMED"
-    assert str(event["ORGANIZER"]) == "mailto:anna@acme.example"
+    # The service that sends every update, under the enterprise's name; not one of the employees.
+    assert str(event["ORGANIZER"]) == "mailto:invites@localhost"
+    assert str(event["ORGANIZER"].params["CN"]) == acme.enterprise.name
     attendees = {str(attendee): str(attendee.params["ROLE"]) for attendee in event["ATTENDEE"]}
     # The other customer is not this customer's to know.
     assert attendees == {
@@ -70,8 +72,11 @@ def test_a_customers_file_names_the_organizer_their_attendees_and_their_own_vide
         "mailto:daan@example.com": "REQ-PARTICIPANT",
     }
     assert str(event["LOCATION"]) == str(event["URL"]) == daan.video_url
-    assert str(event["DESCRIPTION"]) == "Test your camera first"
+    assert str(event["DESCRIPTION"]) == f"{daan.video_url}\nTest your camera first"
     assert (event.decoded("DTSTART"), event.decoded("DTEND")) == (local(MONDAY, 10), local(MONDAY, 11))
+    # In the office's zone, named and described.
+    assert event["DTSTART"].params["TZID"] == event["DTEND"].params["TZID"] == "Europe/Brussels"
+    assert [str(zone["TZID"]) for zone in calendar.walk("VTIMEZONE")] == ["Europe/Brussels"]
 
 
 def test_a_staff_file_lists_everyone_and_a_cancel_keeps_the_uid(acme, booked):
@@ -91,9 +96,10 @@ def test_the_file_speaks_the_readers_language_and_never_holds_internal_notes(acm
     appointment = loaded(booked)
     body = appointment_calendar(appointment, language="nl")
     _calendar, event = event_of(body)
-    assert str(event["SUMMARY"]) == "Hypotheekadvies"
+    assert str(event["SUMMARY"]) == f"Hypotheekadvies ({acme.enterprise.name})"
     assert b"Staff only" not in body
-    assert str(event_of(appointment_calendar(appointment, language="fr"))[1]["SUMMARY"]) == acme.subject.name_en
+    french = event_of(appointment_calendar(appointment, language="fr"))[1]
+    assert str(french["SUMMARY"]) == f"{acme.subject.name_en} ({acme.enterprise.name})"
 
 
 def test_an_office_meeting_is_at_the_offices_address(acme, office_hours):

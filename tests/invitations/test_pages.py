@@ -441,3 +441,13 @@ def test_a_link_works_only_while_its_customer_takes_part(client, acme, customer,
     assert client.get(path).status_code == 200
     appointment.participants.filter(customer=customer).delete()
     assert client.get(path).status_code == 404
+
+
+def test_an_on_location_meeting_is_named_in_every_language(client, acme, customer, office_hours):
+    """One name in the pages and the e-mails: the e-mails' "At a location" ("Vor Ort", "指定の場所にて"),
+    no longer the pages' "At an address"."""
+    appointment = invite(acme)
+    Appointment.objects.filter(pk=appointment.pk).update(meeting_type="ON_LOCATION", location=acme.office.location)
+    path = link_path(appointment)
+    pages = {language: page_of(client.get(path, {"lang": language})) for language in ("en", "de", "ja")}
+    assert "At a location" in pages["en"] and "Vor Ort" in pages["de"] and "指定の場所にて" in pages["ja"]

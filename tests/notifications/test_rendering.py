@@ -6,7 +6,8 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.utils import formats, timezone, translation
+from babel.dates import format_time, get_timezone_name
+from django.utils import timezone
 from icalendar import Calendar
 
 from appointments.models import Appointment
@@ -23,6 +24,7 @@ from invitations.models import InviteLink
 from invitations.services import token_hash
 from notifications.models import Message
 from notifications.tasks import sweep_and_enqueue
+from tests.invitations.support import link_path, text_of
 
 from .support import MONDAY, STAFF, act, bodies, calendar_of, give_addresses, invite, local, open_every_day, rules, send_pending
 
@@ -121,12 +123,13 @@ def test_every_kind_in_the_recipients_language_and_zone(people, smtp, settings, 
             if recipient_type == "CUSTOMER":
                 assert text.startswith(GREETING[language]), text
             if message.start is not None:
-                with translation.override(to_storage(language)):
-                    time_format = "TIME_FORMAT" if language == "en" else "H:i"  # 10 a.m.; 10:00
-                    start = formats.time_format(message.start.astimezone(zone), time_format)
-                    end = formats.time_format(message.end.astimezone(zone), time_format)
+                # As the customer's pages show them: the CLDR's short times, the zone named.
+                locale = to_storage(language)
+                start = format_time(message.start, "short", tzinfo=zone, locale=locale)  # 10:00 AM; 10:00
+                end = format_time(message.end, "short", tzinfo=zone, locale=locale)
+                named = f"{get_timezone_name(zone, 'long', locale=locale)} ({zone.key})"
                 for body in (text, html):
-                    assert start in body and end in body and zone.key in body, (kind, recipient_type, body)
+                    assert start in body and end in body and named in body, (kind, recipient_type, body)
 
 
 def test_internal_notes_reach_no_one(people, smtp, settings):
@@ -206,21 +209,24 @@ def _link(text: str) -> str:
     return next(word for word in text.split() if word.startswith("http://testserver/i/"))
 
 
+def booked_video_call(acme, *people: tuple[str, object], **fields) -> Appointment:
+    """A video call of ``people`` (``(role, employee or customer)``), booked Monday 10:00."""
+    open_every_day(acme.office, weekdays=range(5))
+    appointment = invite_create(
+        enterprise=acme.enterprise,
+        actor=STAFF,
+        subject_id=str(acme.subject.pk),
+        office_id=str(acme.office.pk),
+        meeting_type="VIDEO",
+        participants=[ParticipantInput(role, type(person).__name__.upper(), str(person.pk)) for role, person in people],
+        **fields,
+    )
+    return act(appointment_reschedule, acme, appointment, start=local(MONDAY, 10))
+
+
 def test_a_video_call_gives_each_recipient_their_own_link(people, smtp):
     give_addresses(people)
-    open_every_day(people.office, weekdays=range(5))
-    appointment = invite_create(
-        enterprise=people.enterprise,
-        actor=STAFF,
-        subject_id=str(people.subject.pk),
-        office_id=str(people.office.pk),
-        meeting_type="VIDEO",
-        participants=[
-            ParticipantInput("PRIMARY", "EMPLOYEE", str(people.employees[0].pk)),
-            ParticipantInput("PRIMARY", "CUSTOMER", str(people.customers[0].pk)),
-        ],
-    )
-    act(appointment_reschedule, people, appointment, start=local(MONDAY, 10))
+    appointment = booked_video_call(people, ("PRIMARY", people.employees[0]), ("PRIMARY", people.customers[0]))
     send_pending()
 
     links = {p.type: p.video_url for p in appointment.participants.all()}
@@ -275,3 +281,56 @@ def test_invites_sent_together_each_get_their_own_link_and_a_stale_one_takes_no_
     assert opened == {second, third}
     assert all(client.get(link).status_code == 200 for link in links)
     assert client.get(first_link.removeprefix("http://testserver")).status_code == 200  # still the booking's
+
+
+def test_an_e_mail_shows_the_time_zone_and_place_as_the_customers_page_does(people, smtp, client):
+    """One formatter for both: the same date, times (with Japanese's ～), zone and place. A customer
+    without a zone of their own reads the office's times in both (the e-mails read them in UTC)."""
+    give_addresses(people, customer_language="ja", customer_zone="")
+    open_every_day(people.office, weekdays=range(5))
+    rules(people)
+    appointment = invite(people)
+    act(appointment_reschedule, people, appointment, start=local(MONDAY, 10))
+    send_pending()
+
+    [email] = [email for email in smtp.messages if email["X-Envelope-To"] == "customer0@example.com"]
+    page = text_of(client.get(link_path(appointment)).content.decode())
+    when = f"{MONDAY.year}年{MONDAY.month}月{MONDAY.day}日月曜日, 10:00～11:00"
+    for shown in (bodies(email)[0], page):
+        assert when in shown and "中央ヨーロッパ時間 (Europe/Brussels)" in shown
+        assert "オフィスにて" in shown and "Korenmarkt 1, 9000" in shown
+
+
+def test_an_e_mails_calendar_file_is_the_one_on_the_customers_page(people, smtp, client):
+    """One builder for both: to the letter but for DTSTAMP. Neither shows a customer the other
+    customers (the e-mails' files listed everyone), and a SECONDARY employee is optional."""
+    give_addresses(people)
+    daan, eva = people.customers[:2]
+    appointment = booked_video_call(
+        people,
+        ("PRIMARY", people.employees[0]),
+        ("SECONDARY", people.employees[1]),
+        ("PRIMARY", daan),
+        ("PRIMARY", eva),
+        message="Test your camera first",
+    )
+    send_pending()
+
+    def attached(address: str) -> bytes:
+        return calendar_of(next(email for email in smtp.messages if email["X-Envelope-To"] == address))
+
+    def without_dtstamp(body: bytes) -> list[bytes]:
+        return [line for line in body.splitlines() if not line.startswith(b"DTSTAMP")]
+
+    on_page = client.get(f"{link_path(appointment, daan)}appointment.ics").content
+    assert without_dtstamp(attached(daan.email)) == without_dtstamp(on_page)
+
+    def attendees(body: bytes) -> dict[str, str]:
+        [event] = Calendar.from_ical(body).walk("VEVENT")
+        return {str(attendee): str(attendee.params["ROLE"]) for attendee in event["ATTENDEE"]}
+
+    staff = {"mailto:employee0@acme.example": "REQ-PARTICIPANT", "mailto:employee1@acme.example": "OPT-PARTICIPANT"}
+    assert attendees(on_page) == {**staff, f"mailto:{daan.email}": "REQ-PARTICIPANT"}
+    assert attendees(attached(eva.email)) == {**staff, f"mailto:{eva.email}": "REQ-PARTICIPANT"}
+    everyone = {**staff, f"mailto:{daan.email}": "REQ-PARTICIPANT", f"mailto:{eva.email}": "REQ-PARTICIPANT"}
+    assert attendees(attached("employee0@acme.example")) == everyone
