@@ -13,7 +13,7 @@ and the one attached to each e-mail are built here, so that a calendar given bot
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from email.utils import parseaddr
 from urllib.parse import urlsplit
 
@@ -78,7 +78,12 @@ def appointment_calendar(
     calendar.add("version", "2.0")  # of iCalendar
     calendar.add("method", method)
     calendar.add_component(_event(appointment, language, method, recipient, version, participants))
-    calendar.add_missing_timezones()
+    # The zone's rules for a year either side of the event: enough for any calendar to place it, and
+    # a file of a few lines rather than every change since 1970.
+    year = timedelta(days=366)
+    calendar.add_missing_timezones(
+        first_date=version.start.date() - year, last_date=(version.end or version.start).date() + year
+    )
     return calendar.to_ical()
 
 

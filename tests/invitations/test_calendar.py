@@ -108,3 +108,15 @@ def test_an_office_meeting_is_at_the_offices_address(acme, office_hours):
     _calendar, event = event_of(appointment_calendar(appointment, language="nl", recipient=recipient))
     assert str(event["LOCATION"]) == f"{acme.office.name}, Korenmarkt 1, 9000 Gent, BE"
     assert "URL" not in event
+
+
+def test_the_file_describes_the_offices_zone_around_the_event(acme, booked):
+    calendar, event = event_of(appointment_calendar(loaded(booked), language="en"))
+
+    [zone] = calendar.timezones
+    assert zone.tz_name == acme.office.location.time_zone == event["DTSTART"].params["TZID"]
+    # A calendar that knows only the file's own rules places the event at the booked instant.
+    start = booked.start
+    own_rules = zone.to_tz()
+    assert start.astimezone(own_rules).utcoffset() == event.decoded("DTSTART").utcoffset()
+    assert start.astimezone(own_rules).replace(tzinfo=None) == event.decoded("DTSTART").replace(tzinfo=None)
