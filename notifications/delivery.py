@@ -97,8 +97,7 @@ def messages_deliver(message_ids: Iterable[int], *, others_due: int = 0) -> Deli
         links = _invite_links(messages, participants)
     except Exception as error:  # the database failed: nothing was sent, each is tried again later
         logger.exception("Links for messages %s could not be issued", list(taken))
-        for message in messages:
-            _failed_attempt(message, Message.objects.filter(pk=message.pk, claim=claim), error, delivered, {})
+        _fail_all(messages, claim, error, delivered)
         return delivered
     connection = None
     try:
@@ -111,8 +110,7 @@ def messages_deliver(message_ids: Iterable[int], *, others_due: int = 0) -> Deli
                     message, claim, participants[message.appointment_id], links.get(message.pk), connection, delivered
                 )
             except _ServerDown as down:
-                for later in messages[index + 1 :]:
-                    _failed_attempt(later, Message.objects.filter(pk=later.pk, claim=claim), down.error, delivered, {})
+                _fail_all(messages[index + 1 :], claim, down.error, delivered)
                 break
     finally:
         if connection is not None:
@@ -172,9 +170,10 @@ def _invite_links(messages: list[Message], participants) -> dict[int, str]:
     for message in messages:
         if message.kind == Message.Kind.INVITE:
             try:
-                recipients[message.pk] = (message.appointment, message_recipient(message, participants[message.appointment_id]))
+                recipient = message_recipient(message, participants[message.appointment_id])
             except NotSendable:
                 continue
+            recipients[message.pk] = (message.appointment, recipient.customer)
     issued = invite_links_issue(recipients=recipients.values())
     return {pk: issued[appointment.pk, customer.pk] for pk, (appointment, customer) in recipients.items()}
 
@@ -260,6 +259,12 @@ def _send(connection, rendered: Rendered) -> None:
     if not connection.send_messages([rendered.email]):
         raise RuntimeError("The mail backend sent nothing.")
     connection.last_used = time.monotonic()
+
+
+def _fail_all(messages: list[Message], claim, error: Exception, delivered: Delivered) -> None:
+    """A failed attempt for each of these claimed messages, none of which was handed over."""
+    for message in messages:
+        _failed_attempt(message, Message.objects.filter(pk=message.pk, claim=claim), error, delivered, {})
 
 
 def _failed_attempt(message: Message, mine, error: Exception, delivered: Delivered, recorded: dict) -> None:

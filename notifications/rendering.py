@@ -28,7 +28,6 @@ from core.languages import API_LANGUAGES, to_storage
 from invitations import display
 from invitations.calendar import EventVersion, appointment_calendar
 from invitations.services import invite_link_issue, public_url
-from participants.models import Customer, Employee
 
 from .models import Message
 
@@ -90,8 +89,8 @@ def message_render(
         participants = list(
             AppointmentParticipant.objects.filter(appointment=appointment).select_related("customer", "employee")
         )
-    recipient = _recipient(message, participants)
-    person = message_recipient(message, participants)
+    recipient = message_recipient(message, participants)
+    person = recipient.customer or recipient.employee
 
     enterprise = appointment.enterprise
     for_customer = message.recipient_type == Message.RecipientType.CUSTOMER
@@ -154,15 +153,14 @@ def _tidy(text: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)) + "\n"
 
 
-def message_recipient(message: Message, participants: list[AppointmentParticipant]) -> Customer | Employee:
-    """The customer or employee ``message`` is for, if it can still be sent to them; else raises
-    ``NotSendable``."""
+def message_recipient(message: Message, participants: list[AppointmentParticipant]) -> AppointmentParticipant:
+    """The participant ``message`` is for, with their customer or employee, if it can still be
+    sent to them; else raises ``NotSendable``."""
     recipient = _recipient(message, participants)
-    person = recipient.customer or recipient.employee
-    if not person.email:
+    if not (recipient.customer or recipient.employee).email:
         raise NotSendable("The recipient has no e-mail address.")
     _check_still_true(message, message.appointment)
-    return person
+    return recipient
 
 
 def _recipient(message: Message, participants: list[AppointmentParticipant]) -> AppointmentParticipant:
